@@ -17,7 +17,7 @@ var (
 	ErrDenied = errors.New("denied")
 	// ErrExpired: the request or grant has run out of time.
 	ErrExpired = errors.New("expired")
-	// ErrInvalid: the input breaks a rule of the resource's policy.
+	// ErrInvalid: the input breaks a rule; an *InputError says which field.
 	ErrInvalid = errors.New("invalid")
 )
 
@@ -26,3 +26,19 @@ var (
 	ErrSelfReview  = fmt.Errorf("%w: requesters cannot review their own request", ErrDenied)
 	ErrNotReviewer = fmt.Errorf("%w: not a reviewer of this resource", ErrDenied)
 )
+
+// InputError names the field of the input that broke a rule, so each caller
+// can point at it in its own terms: a CLI flag, a Slack modal field.
+type InputError struct {
+	Field string
+	Msg   string
+}
+
+func (e *InputError) Error() string { return e.Msg }
+
+// Unwrap makes every InputError an ErrInvalid.
+func (e *InputError) Unwrap() error { return ErrInvalid }
+
+func invalid(field, format string, args ...any) error {
+	return &InputError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}

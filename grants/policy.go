@@ -109,32 +109,32 @@ func (p Policy) breakGlassMax() time.Duration {
 // CheckRequest decides whether a request may be filed as asked.
 func (p Policy) CheckRequest(r NewRequest) error {
 	if NormalizeEmail(r.Requester) == "" {
-		return fmt.Errorf("%w: requester email is empty", ErrInvalid)
+		return invalid("requester", "requester email is empty")
 	}
 	if r.Resource == "" {
-		return fmt.Errorf("%w: resource is empty", ErrInvalid)
+		return invalid("resource", "resource is empty")
 	}
 	if err := r.Access.Validate(); err != nil {
 		return err
 	}
 	if r.Duration <= 0 {
-		return fmt.Errorf("%w: duration must be positive, got %s", ErrInvalid, r.Duration)
+		return invalid("duration", "duration must be positive, got %s", r.Duration)
 	}
 	if r.Duration%time.Second != 0 {
-		return fmt.Errorf("%w: duration must be whole seconds, got %s", ErrInvalid, r.Duration)
+		return invalid("duration", "duration must be whole seconds, got %s", r.Duration)
 	}
 	if r.Duration > p.MaxDuration {
-		return fmt.Errorf("%w: duration %s is longer than %s allows (%s at most)", ErrInvalid, r.Duration, r.Resource, p.MaxDuration)
+		return invalid("duration", "duration %s is longer than %s allows (%s at most)", r.Duration, r.Resource, p.MaxDuration)
 	}
 	return p.checkReason(r.Reason)
 }
 
 func (p Policy) checkReason(reason string) error {
 	if strings.TrimSpace(reason) == "" {
-		return fmt.Errorf("%w: a reason is required", ErrInvalid)
+		return invalid("reason", "a reason is required")
 	}
 	if p.ReasonPattern != nil && !p.ReasonPattern.MatchString(reason) {
-		return fmt.Errorf("%w: reason must match %s", ErrInvalid, p.ReasonPattern)
+		return invalid("reason", "reason must match %s", p.ReasonPattern)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ func (p Policy) CheckBreakGlass(r NewRequest) error {
 		return err
 	}
 	if limit := p.breakGlassMax(); r.Duration > limit {
-		return fmt.Errorf("%w: break-glass duration %s is longer than %s allows (%s at most)", ErrInvalid, r.Duration, r.Resource, limit)
+		return invalid("duration", "break-glass duration %s is longer than %s allows (%s at most)", r.Duration, r.Resource, limit)
 	}
 	return nil
 }
@@ -195,10 +195,10 @@ func (p Policy) CheckExtend(g Grant, actor Identity, newExpiry time.Time, now ti
 		return err
 	}
 	if !newExpiry.After(g.ExpiresAt) {
-		return fmt.Errorf("%w: new end %s is not after the current end %s", ErrInvalid, newExpiry.UTC().Format(time.RFC3339), g.ExpiresAt.UTC().Format(time.RFC3339))
+		return invalid("expires_at", "new end %s is not after the current end %s", newExpiry.UTC().Format(time.RFC3339), g.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	if newExpiry.After(g.MaxExpiresAt) {
-		return fmt.Errorf("%w: new end %s is past the grant's cap %s", ErrInvalid, newExpiry.UTC().Format(time.RFC3339), g.MaxExpiresAt.UTC().Format(time.RFC3339))
+		return invalid("expires_at", "new end %s is past the grant's cap %s", newExpiry.UTC().Format(time.RFC3339), g.MaxExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

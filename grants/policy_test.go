@@ -56,6 +56,9 @@ func TestCheckRequest(t *testing.T) {
 				return
 			}
 			require.ErrorIs(t, err, tt.want)
+			var ie *InputError
+			require.ErrorAs(t, err, &ie)
+			require.NotEmpty(t, ie.Field)
 		})
 	}
 }

@@ -21,7 +21,7 @@ func (a Access) Validate() error {
 	case AccessRead, AccessWrite:
 		return nil
 	}
-	return fmt.Errorf("%w: access must be read or write, got %q", ErrInvalid, string(a))
+	return invalid("access", "access must be read or write, got %q", string(a))
 }
 
 // Kind says how a request came to be.

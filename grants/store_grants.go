@@ -41,7 +41,7 @@ func (s *Store) OperatorGrant(ctx context.Context, nr NewRequest, operator strin
 		return Grant{}, err
 	}
 	if strings.TrimSpace(operator) == "" {
-		return Grant{}, fmt.Errorf("%w: operator name is empty", ErrInvalid)
+		return Grant{}, invalid("operator", "operator name is empty")
 	}
 	return s.grantDirectly(ctx, nr, KindOperator, operator, p, now)
 }
@@ -115,7 +115,7 @@ func (s *Store) Revoke(ctx context.Context, grantID uuid.UUID, actor Identity, r
 func (s *Store) RevokeAsOperator(ctx context.Context, grantID uuid.UUID, operator, reason string, now time.Time) (Grant, error) {
 	return s.endGrant(ctx, grantID, GrantRevoked, reason, now, func(Grant, Policy) (string, error) {
 		if strings.TrimSpace(operator) == "" {
-			return "", fmt.Errorf("%w: operator name is empty", ErrInvalid)
+			return "", invalid("operator", "operator name is empty")
 		}
 		return operator, nil
 	})
@@ -134,7 +134,7 @@ func (s *Store) Release(ctx context.Context, grantID uuid.UUID, actor Identity, 
 // endGrant moves an active grant to its end after allowed says who acts.
 func (s *Store) endGrant(ctx context.Context, grantID uuid.UUID, to GrantStatus, reason string, now time.Time, allowed func(Grant, Policy) (string, error)) (Grant, error) {
 	if strings.TrimSpace(reason) == "" {
-		return Grant{}, fmt.Errorf("%w: a reason is required to end a grant", ErrInvalid)
+		return Grant{}, invalid("reason", "a reason is required to end a grant")
 	}
 	now = dbTime(now)
 	var out Grant
@@ -181,7 +181,7 @@ func (s *Store) grantAndPolicy(ctx context.Context, tx pgx.Tx, id uuid.UUID) (Gr
 // started, and records who asked and why.
 func (s *Store) Extend(ctx context.Context, grantID uuid.UUID, actor Identity, newExpiry time.Time, reason string, now time.Time) (Grant, error) {
 	if strings.TrimSpace(reason) == "" {
-		return Grant{}, fmt.Errorf("%w: a reason is required to extend a grant", ErrInvalid)
+		return Grant{}, invalid("reason", "a reason is required to extend a grant")
 	}
 	now, newExpiry = dbTime(now), dbTime(newExpiry)
 	var out Grant

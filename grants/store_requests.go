@@ -111,7 +111,7 @@ type ReviewOutcome struct {
 // review delivered twice counts once.
 func (s *Store) Review(ctx context.Context, requestID uuid.UUID, reviewer Identity, d Decision, reason string, now time.Time) (ReviewOutcome, error) {
 	if d != Approve && d != Deny {
-		return ReviewOutcome{}, fmt.Errorf("%w: decision must be approve or deny, got %q", ErrInvalid, d)
+		return ReviewOutcome{}, invalid("decision", "decision must be approve or deny, got %q", d)
 	}
 	reviewer.Email = NormalizeEmail(reviewer.Email)
 	now = dbTime(now)

@@ -158,6 +158,9 @@ func (s *Store) endGrant(ctx context.Context, grantID uuid.UUID, to GrantStatus,
 			return fmt.Errorf("%s grant %s: %w", to, grantID, notMoved(err, "the grant"))
 		}
 		out = grantFromRow(row)
+		if err := s.notifyChange(ctx, tx, out); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, now, event{
 			actor: by, action: "grant." + string(to), requestID: out.RequestID, grantID: out.ID,
 			details: map[string]any{"reason": reason},
@@ -198,6 +201,9 @@ func (s *Store) Extend(ctx context.Context, grantID uuid.UUID, actor Identity, n
 			return fmt.Errorf("extend grant %s: %w", grantID, notMoved(err, "the grant"))
 		}
 		out = grantFromRow(row)
+		if err := s.notifyChange(ctx, tx, out); err != nil {
+			return err
+		}
 		return s.appendAudit(ctx, tx, now, event{
 			actor: NormalizeEmail(actor.Email), action: "grant.extended", requestID: out.RequestID, grantID: out.ID,
 			details: map[string]any{"from": g.ExpiresAt, "to": out.ExpiresAt, "reason": reason},
@@ -242,6 +248,9 @@ func (s *Store) ExpireGrants(ctx context.Context, now time.Time) ([]Grant, error
 		}
 		out = grantsFromRows(rows)
 		for _, g := range out {
+			if err := s.notifyChange(ctx, tx, g); err != nil {
+				return err
+			}
 			if err := s.appendAudit(ctx, tx, now, event{actor: SystemActor, action: "grant.expired", requestID: g.RequestID, grantID: g.ID}); err != nil {
 				return err
 			}

@@ -77,3 +77,9 @@ WHERE NOT @active_only::boolean
    OR (status = 'active' AND starts_at <= @now AND expires_at > @now)
 ORDER BY starts_at DESC, id
 LIMIT @max_rows;
+
+-- NotifyGrantChange tells every replica's gateway that a grant changed. It
+-- runs inside the transaction of the change, so the notice goes out exactly
+-- when the change commits, and never for one that rolled back.
+-- name: NotifyGrantChange :exec
+SELECT pg_notify(@channel::text, @payload::text);

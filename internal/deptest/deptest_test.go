@@ -17,16 +17,18 @@ const module = "github.com/jitgate/jitgate"
 // allowed maps a package (or, ending in "/", a folder of packages) to the
 // project packages it may import. The most specific entry wins.
 var allowed = map[string][]string{
-	"sqlc":        {},
-	"migrations":  {},
-	"grants":      {"sqlc"},
-	"broker":      {"grants", "internal/"},
-	"bot/":        {"broker", "grants", "internal/", "bot/"},
-	"bot":         {"broker", "grants", "internal/", "bot/"},
-	"gateway":     {"broker", "grants", "internal/"},
-	"gateway/":    {"gateway", "broker", "grants", "internal/"},
-	"internal/":   {"grants", "migrations", "internal/"},
-	"cmd/jitgate": {"*"},
+	"sqlc":         {},
+	"migrations":   {},
+	"grants":       {"sqlc"},
+	"broker":       {"grants", "internal/"},
+	"bot/":         {"broker", "grants", "internal/", "bot/"},
+	"bot":          {"broker", "grants", "internal/", "bot/"},
+	"gateway":      {"broker", "grants", "internal/"},
+	"gateway/":     {"gateway", "gateway/", "broker", "grants", "internal/"},
+	"gateway/pg/":  {"gateway", "gateway/", "broker", "grants", "internal/"},
+	"gateway/ssh/": {"gateway", "gateway/", "broker", "grants", "internal/"},
+	"internal/":    {"grants", "migrations", "internal/"},
+	"cmd/jitgate":  {"*"},
 }
 
 // testOnly are packages a test may import beyond what its package may.
@@ -100,6 +102,20 @@ func permits(rules []string, imp string) bool {
 	return false
 }
 
+// crossesProtocols reports an import from one protocol gateway into another.
+func crossesProtocols(from, to string) bool {
+	proto := func(p string) string {
+		for _, pre := range []string{"gateway/pg", "gateway/ssh"} {
+			if p == pre || strings.HasPrefix(p, pre+"/") {
+				return pre
+			}
+		}
+		return ""
+	}
+	a, b := proto(from), proto(to)
+	return a != "" && b != "" && a != b
+}
+
 func TestImportArrows(t *testing.T) {
 	t.Parallel()
 	pkgs := listPackages(t)
@@ -119,6 +135,10 @@ func TestImportArrows(t *testing.T) {
 				}
 				if target == "sqlc" && name != "grants" {
 					t.Errorf("%s imports sqlc: only grants may", name)
+					continue
+				}
+				if crossesProtocols(name, target) {
+					t.Errorf("%s imports %s: the protocol gateways do not import each other", name, target)
 					continue
 				}
 				if !permits(rules, target) && !permits(extra, target) {
@@ -147,6 +167,8 @@ func TestRulesRefuseUpwardImports(t *testing.T) {
 	pgRules, _ := rule("gateway/pg")
 	require.True(t, permits(pgRules, "gateway"))
 	require.False(t, permits(pgRules, "bot"))
+	require.True(t, crossesProtocols("gateway/pg/classify", "gateway/ssh"))
+	require.False(t, crossesProtocols("gateway/pg", "gateway/pg/classify"))
 	internalRules, _ := rule("internal/config")
 	require.False(t, permits(internalRules, "broker"))
 }

@@ -1,0 +1,128 @@
+package grants
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/jitgate/jitgate/sqlc"
+)
+
+// Session is one client connection through the gateway under one grant.
+type Session struct {
+	ID         uuid.UUID
+	GrantID    uuid.UUID
+	Identity   string
+	Resource   string
+	Protocol   string
+	ClientAddr string
+	StartedAt  time.Time
+	EndedAt    time.Time
+	EndReason  string
+}
+
+// SessionEvent is one thing that happened in a session: a statement run,
+// refused or held. Its text is already masked when it reaches the Store.
+type SessionEvent struct {
+	SessionID      uuid.UUID
+	At             time.Time
+	Kind           string
+	Statement      string
+	Params         []string
+	Classification string
+	Reason         string
+	Decision       string
+	Duration       time.Duration
+	Rows           int64
+	SQLState       string
+}
+
+func sessionFromRow(r sqlc.Session) Session {
+	return Session{
+		ID: r.ID, GrantID: r.GrantID, Identity: r.Identity, Resource: r.Resource,
+		Protocol: r.Protocol, ClientAddr: r.ClientAddr, StartedAt: utc(r.StartedAt),
+		EndedAt: utc(deref(r.EndedAt)), EndReason: deref(r.EndReason),
+	}
+}
+
+// StartSession records a new session under grantID. It fails with
+// ErrNotFound unless the grant gives access at now.
+func (s *Store) StartSession(ctx context.Context, grantID uuid.UUID, protocol, clientAddr string, now time.Time) (Session, error) {
+	row, err := s.q.StartSession(ctx, s.db, sqlc.StartSessionParams{
+		GrantID: grantID, Protocol: protocol, ClientAddr: clientAddr, Now: dbTime(now),
+	})
+	if err != nil {
+		return Session{}, fmt.Errorf("start session under grant %s: %w", grantID, interpretError(err))
+	}
+	return sessionFromRow(row), nil
+}
+
+// EndSession records why and when a session ended; ending it twice keeps
+// the first end.
+func (s *Store) EndSession(ctx context.Context, id uuid.UUID, reason string, now time.Time) error {
+	_, err := s.q.EndSession(ctx, s.db, sqlc.EndSessionParams{ID: id, EndReason: reason, Now: dbTime(now)})
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("end session %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetSession returns one session.
+func (s *Store) GetSession(ctx context.Context, id uuid.UUID) (Session, error) {
+	row, err := s.q.GetSession(ctx, s.db, id)
+	if err != nil {
+		return Session{}, fmt.Errorf("get session %s: %w", id, interpretError(err))
+	}
+	return sessionFromRow(row), nil
+}
+
+// RecordEvents writes a batch of session events with one COPY.
+func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
+	rows := make([]sqlc.InsertSessionEventsParams, len(events))
+	for i, e := range events {
+		var params []byte
+		if e.Params != nil {
+			var err error
+			if params, err = json.Marshal(e.Params); err != nil {
+				return fmt.Errorf("encode params: %w", err)
+			}
+		}
+		dur, n := e.Duration.Microseconds(), e.Rows
+		rows[i] = sqlc.InsertSessionEventsParams{
+			SessionID: e.SessionID, At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
+			Params: params, Classification: e.Classification, Reason: e.Reason,
+			Decision: e.Decision, DurationUs: &dur, Rows: &n, Sqlstate: e.SQLState,
+		}
+	}
+	if _, err := s.q.InsertSessionEvents(ctx, s.db, rows); err != nil {
+		return fmt.Errorf("record %d session events: %w", len(events), interpretError(err))
+	}
+	return nil
+}
+
+// SessionEvents returns a session's events in the order they happened.
+func (s *Store) SessionEvents(ctx context.Context, sessionID uuid.UUID) ([]SessionEvent, error) {
+	rows, err := s.q.ListSessionEvents(ctx, s.db, sessionID)
+	if err != nil {
+		return nil, fmt.Errorf("list events of session %s: %w", sessionID, err)
+	}
+	out := make([]SessionEvent, len(rows))
+	for i, r := range rows {
+		out[i] = SessionEvent{
+			SessionID: r.SessionID, At: utc(r.At), Kind: r.Kind, Statement: r.Statement,
+			Classification: r.Classification, Reason: r.Reason, Decision: r.Decision,
+			Duration: time.Duration(deref(r.DurationUs)) * time.Microsecond, Rows: deref(r.Rows), SQLState: r.Sqlstate,
+		}
+		if r.Params != nil {
+			if err := json.Unmarshal(r.Params, &out[i].Params); err != nil {
+				return nil, fmt.Errorf("decode params of event %d: %w", r.ID, err)
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,144 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+// ErrRecorderBehind refuses a statement because it could not be recorded:
+// the recorder's backlog is full or its writes are failing. Nothing runs
+// unrecorded.
+var ErrRecorderBehind = errors.New("session recording is behind")
+
+// EventWriter stores a batch of session events.
+type EventWriter interface {
+	RecordEvents(ctx context.Context, events []grants.SessionEvent) error
+}
+
+// Recorder writes session events in batches, off the data path. A statement
+// takes a place in the backlog before it runs (Begin) and fills in how it
+// went when it completes (Finish); only finished events are written.
+type Recorder struct {
+	w        EventWriter
+	log      *slog.Logger
+	limit    int
+	interval time.Duration
+
+	mu       sync.Mutex
+	inflight int
+	done     []grants.SessionEvent
+	failing  bool
+	wake     chan struct{}
+}
+
+// Pending is an event whose statement is still running.
+type Pending struct {
+	r  *Recorder
+	ev grants.SessionEvent
+}
+
+// NewRecorder returns a recorder holding at most limit events in memory and
+// writing what it has every interval.
+func NewRecorder(w EventWriter, limit int, interval time.Duration, log *slog.Logger) *Recorder {
+	return &Recorder{w: w, log: log, limit: limit, interval: interval, wake: make(chan struct{}, 1)}
+}
+
+// Begin reserves a place for ev. It fails with ErrRecorderBehind when the
+// backlog is full or the last write failed.
+func (r *Recorder) Begin(ev grants.SessionEvent) (*Pending, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.failing || r.inflight+len(r.done) >= r.limit {
+		return nil, ErrRecorderBehind
+	}
+	r.inflight++
+	return &Pending{r: r, ev: ev}, nil
+}
+
+// Record begins and finishes ev at once, for statements that never ran.
+func (r *Recorder) Record(ev grants.SessionEvent) error {
+	p, err := r.Begin(ev)
+	if err != nil {
+		return err
+	}
+	p.Finish(0, ev.SQLState, 0)
+	return nil
+}
+
+// Event is the event as begun, for callers that fill in more before Finish.
+func (p *Pending) Event() *grants.SessionEvent { return &p.ev }
+
+// Finish completes the event and queues it for writing.
+func (p *Pending) Finish(rows int64, sqlState string, took time.Duration) {
+	p.ev.Rows, p.ev.Duration = rows, took
+	if sqlState != "" {
+		p.ev.SQLState = sqlState
+	}
+	r := p.r
+	r.mu.Lock()
+	r.inflight--
+	r.done = append(r.done, p.ev)
+	full := len(r.done) >= r.limit/2
+	r.mu.Unlock()
+	if full {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run writes batches until ctx ends, then writes what is left.
+func (r *Recorder) Run(ctx context.Context) {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := r.Flush(flushCtx); err != nil {
+				r.log.Error("session events lost at shutdown", "err", err)
+			}
+			cancel()
+			return
+		case <-t.C:
+		case <-r.wake:
+		}
+		if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+			r.log.Error("recording session events failed; refusing new statements until it recovers", "err", err)
+		}
+	}
+}
+
+// Flush writes every finished event now. On failure the events stay queued
+// and Begin refuses until a later flush succeeds.
+func (r *Recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	batch := r.done
+	r.done = nil
+	r.mu.Unlock()
+	if len(batch) == 0 {
+		r.setFailing(false)
+		return nil
+	}
+	if err := r.w.RecordEvents(ctx, batch); err != nil {
+		r.mu.Lock()
+		r.done = append(batch, r.done...)
+		r.failing = true
+		r.mu.Unlock()
+		return err
+	}
+	r.setFailing(false)
+	return nil
+}
+
+func (r *Recorder) setFailing(v bool) {
+	r.mu.Lock()
+	r.failing = v
+	r.mu.Unlock()
+}

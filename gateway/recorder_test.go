@@ -1,0 +1,75 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+type memWriter struct {
+	mu     sync.Mutex
+	fail   bool
+	events []grants.SessionEvent
+}
+
+func (m *memWriter) RecordEvents(_ context.Context, evs []grants.SessionEvent) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail {
+		return errors.New("database down")
+	}
+	m.events = append(m.events, evs...)
+	return nil
+}
+
+func TestRecorderWritesFinishedEvents(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 10, time.Hour, quietLog())
+	sid := uuid.New()
+	p, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: "SELECT 1"})
+	require.NoError(t, err)
+	require.NoError(t, r.Record(grants.SessionEvent{SessionID: sid, Statement: "DROP TABLE t", SQLState: "42501"}))
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, 1, "a running statement is not written yet")
+
+	p.Finish(3, "", 2*time.Millisecond)
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, 2)
+	require.Equal(t, int64(3), w.events[1].Rows)
+	require.Equal(t, 2*time.Millisecond, w.events[1].Duration)
+}
+
+func TestRecorderFailsClosed(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 3, time.Hour, quietLog())
+	for range 3 {
+		_, err := r.Begin(grants.SessionEvent{})
+		require.NoError(t, err)
+	}
+	_, err := r.Begin(grants.SessionEvent{})
+	require.ErrorIs(t, err, ErrRecorderBehind, "backlog full")
+
+	w2 := &memWriter{fail: true}
+	r2 := NewRecorder(w2, 100, time.Hour, quietLog())
+	require.NoError(t, r2.Record(grants.SessionEvent{Statement: "SELECT 1"}))
+	require.Error(t, r2.Flush(context.Background()))
+	_, err = r2.Begin(grants.SessionEvent{})
+	require.ErrorIs(t, err, ErrRecorderBehind, "writes failing")
+
+	w2.mu.Lock()
+	w2.fail = false
+	w2.mu.Unlock()
+	require.NoError(t, r2.Flush(context.Background()))
+	require.Len(t, w2.events, 1, "nothing lost across the failure")
+	_, err = r2.Begin(grants.SessionEvent{})
+	require.NoError(t, err, "recovered")
+}

@@ -2,7 +2,6 @@ package broker
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -90,6 +89,3 @@ func (w *Watcher) listen(ctx context.Context, ready func()) error {
 		w.handler.GrantChanged(c)
 	}
 }
-
-// ErrNoReviewer is what a held statement gets when no reviewer can be asked.
-var ErrNoReviewer = errors.New("no reviewer is reachable")

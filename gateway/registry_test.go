@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,56 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitgate/jitgate/grants"
+	"github.com/jitgate/jitgate/internal/fakeclock"
 )
-
-// fakeClock fires timers only when a test advances it.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return func() bool {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		was := !t.stopped
-		t.stopped = true
-		return was
-	}
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	var due []func()
-	for _, t := range c.timers {
-		if !t.stopped && !t.at.After(c.now) {
-			t.stopped = true
-			due = append(due, t.f)
-		}
-	}
-	c.mu.Unlock()
-	for _, f := range due {
-		f()
-	}
-}
 
 type grantMap map[uuid.UUID]grants.Grant
 
@@ -93,7 +44,7 @@ func cause(l *Live) error {
 
 func TestRegistryEndsSessionsAtExpiry(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g := testGrant()
 	r := NewRegistry(clock, grantMap{g.ID: g}, 0, quietLog())
 	a, err := r.Open(context.Background(), g)
@@ -115,7 +66,7 @@ func TestRegistryEndsSessionsAtExpiry(t *testing.T) {
 
 func TestRegistryFollowsChanges(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g := testGrant()
 	r := NewRegistry(clock, grantMap{g.ID: g}, 0, quietLog())
 	l, err := r.Open(context.Background(), g)
@@ -136,7 +87,7 @@ func TestRegistryFollowsChanges(t *testing.T) {
 
 func TestRegistryResyncFailsClosed(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g, lost := testGrant(), testGrant()
 	revoked := g
 	revoked.Status, revoked.EndedBy = grants.GrantReleased, "bob@example.com"
@@ -152,7 +103,7 @@ func TestRegistryResyncFailsClosed(t *testing.T) {
 
 func TestRegistryCapsSessionsPerPerson(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{now: t0}
+	clock := fakeclock.New(t0)
 	g := testGrant()
 	r := NewRegistry(clock, grantMap{}, 2, quietLog())
 	a, err := r.Open(context.Background(), g)

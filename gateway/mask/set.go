@@ -1,0 +1,25 @@
+package mask
+
+import "math/bits"
+
+// maxDetectors bounds the detectors of one Masker so that the set of
+// triggered detectors is a fixed-size array: scanning a value must not
+// allocate.
+const maxDetectors = 512
+
+// set is a set of detector indexes.
+type set [maxDetectors / 64]uint64
+
+func (s *set) add(i int) { s[i/64] |= 1 << (i % 64) }
+
+func (s *set) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+
+func (s *set) union(o *set) {
+	for i := range s {
+		s[i] |= o[i]
+	}
+}
+
+func (s *set) empty() bool { return *s == set{} }
+
+func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }

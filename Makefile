@@ -59,6 +59,10 @@ demo: ## run jitgate locally with a fake Slack and identity provider (not yet)
 bench: ## run the benchmarks (none yet)
 	@echo "make bench: none yet"
 
+.PHONY: bench-pg
+bench-pg: ## pgbench and a wide-row query: direct, through a plain relay, and through the gateway
+	@$(DEV_PG) run -- go run ./internal/cmd/benchpg $(BENCHFLAGS)
+
 fuzz: ## run the fuzz targets (none yet)
 	@echo "make fuzz: none yet"
 

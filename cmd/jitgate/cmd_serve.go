@@ -39,8 +39,14 @@ func serveCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil {
 			return fmt.Errorf("http.listen: %w", err)
 		}
+		services, err := postgresGateway(ctx, cfg, pool, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
 		log.Info("jitgate serving", "version", buildVersion(), "http", ln.Addr().String())
-		return serveHTTP(ctx, ln, httpHandler(pool), log)
+		services = append(services, func(ctx context.Context) error { return serveHTTP(ctx, ln, httpHandler(pool), log) })
+		return runAll(ctx, services)
 	}
 }
 

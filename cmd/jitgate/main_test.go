@@ -6,16 +6,19 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitgate/jitgate/internal/dbtest"
+	"github.com/jitgate/jitgate/internal/oidctest"
 )
 
 type result struct {
@@ -282,4 +285,71 @@ func TestHelpAndUnknownCommands(t *testing.T) {
 	r = runCLI(t, ctx, nil, "version")
 	require.Equal(t, 0, r.code)
 	require.Contains(t, r.stdout, "jitgate ")
+}
+
+func TestServeRunsPostgresGateway(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	issuer := oidctest.New(t)
+	target := dbtest.NewURL(t)
+	tu, err := url.Parse(target)
+	require.NoError(t, err)
+	free := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	httpAddr, pgAddr := free(), free()
+	cfgPath := filepath.Join(t.TempDir(), "jitgate.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, fmt.Appendf(nil, `
+database_url: %s
+http:
+  listen: %s
+oidc:
+  issuer: %s
+  audience: %s
+gateway:
+  postgres:
+    listen: %s
+resources:
+  - name: app
+    kind: postgres
+    address: %s
+    database: %s
+    username: postgres
+    password: unused
+    reviewers: [alice@example.com]
+    max_duration: 1h
+`, dbtest.NewURL(t), httpAddr, issuer.URL(), issuer.ClientID(), pgAddr, tu.Host, strings.TrimPrefix(tu.Path, "/")), 0o600))
+
+	done := make(chan result, 1)
+	go func() { done <- runCLI(t, ctx, nil, "serve", "--config", cfgPath) }()
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", pgAddr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 30*time.Second, 20*time.Millisecond)
+
+	r := runCLI(t, ctx, nil, "grants", "create", "--config", cfgPath, "--user", "bob@example.com", "--resource", "app", "--duration", "10m", "--reason", "test")
+	require.Equal(t, 0, r.code, r.stderr)
+	connURL := (&url.URL{Scheme: "postgres", User: url.UserPassword("bob@example.com", issuer.Token(oidctest.User("bob@example.com"))), Host: pgAddr, Path: "/app", RawQuery: "sslmode=require"}).String()
+	conn, err := pgx.Connect(ctx, connURL)
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT 40 + 2").Scan(&n))
+	require.Equal(t, 42, n)
+	conn.Close(ctx)
+
+	cancel()
+	select {
+	case r := <-done:
+		require.Equal(t, 0, r.code, r.stderr)
+		require.Contains(t, r.stderr, "self-signed")
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
 }

@@ -1,0 +1,311 @@
+package pg
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// backendLoop reads the target's messages, masks what flows back and
+// writes it to the client, batching writes while more is buffered.
+func (s *session) backendLoop() error {
+	for {
+		if !s.ur.buffered() && len(s.cw) > 0 {
+			if err := s.flushClient(); err != nil {
+				return err
+			}
+		}
+		typ, msg, err := s.ur.next()
+		if err != nil {
+			return err
+		}
+		s.touch()
+		if err := s.onBackendMessage(typ, msg); err != nil {
+			return err
+		}
+		if len(s.cw) > ioBuffer {
+			if err := s.flushClient(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *session) flushClient() error {
+	_, err := s.client.Write(s.cw)
+	if cap(s.cw) > 4*ioBuffer {
+		s.cw = nil
+	} else {
+		s.cw = s.cw[:0]
+	}
+	return err
+}
+
+func (s *session) onBackendMessage(typ byte, msg []byte) error {
+	switch typ {
+	case 'D':
+		if s.plan == nil {
+			s.plan = s.executePlan()
+		}
+		var err error
+		s.cw, err = s.rm.mask(s.cw, msg, s.plan)
+		return err
+	case 'T':
+		return s.onRowDescription(msg)
+	case 'C':
+		s.onCommandComplete(msg)
+	case 'E':
+		s.onError(msg)
+		return nil
+	case 'N':
+		s.cw = s.maskNotice(s.cw, msg)
+		return nil
+	case 'Z':
+		return s.onReady(msg)
+	case '1', '2', '3':
+		s.q.pop()
+	case 'n':
+		return s.onNoData(msg)
+	case 's':
+		s.finishExecute()
+	case 'I':
+		if e, ok := s.q.peek(); ok && e.kind == expExecute {
+			s.finishExecute()
+		}
+	case 'H':
+		if len(msg) > 5 && msg[5] == 1 {
+			return fatal(stateFeature, "binary COPY output cannot be masked, so jitgate does not allow it", "use COPY ... TO STDOUT in text or csv format")
+		}
+		s.copyOut = true
+	case 'd':
+		if s.copyOut {
+			s.cw = s.maskCopyData(s.cw, msg)
+			return nil
+		}
+	case 'c':
+		s.copyOut = false
+	case 'W':
+		return fatal(stateFeature, "replication is not allowed through jitgate", "")
+	}
+	s.cw = append(s.cw, msg...)
+	return nil
+}
+
+// onRowDescription sets how the next rows are masked, and remembers a
+// description that answers a Describe.
+func (s *session) onRowDescription(msg []byte) error {
+	plan, fields, err := s.planFor(msg)
+	if err != nil {
+		return err
+	}
+	e, _ := s.q.peek()
+	switch e.kind {
+	case expDescribeStatement:
+		s.q.pop()
+		if e.stmt != nil {
+			e.stmt.fields.Store(&fields)
+		}
+	case expDescribePortal:
+		s.q.pop()
+		s.portalPlans[e.portal] = plan
+		if e.swallow {
+			return nil
+		}
+	default:
+		s.plan = plan
+	}
+	s.cw = append(s.cw, msg...)
+	return nil
+}
+
+// planFor returns the mask plan of a RowDescription. Plans are cached by the
+// description's bytes: the same query shape repeats all session long.
+func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
+	fields, err := parseRowDescription(msg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p, ok := s.plans[string(msg)]; ok {
+		return p, fields, nil
+	}
+	p := newRowPlan(s.srv.cfg.Masker, fields)
+	if len(s.plans) >= 256 {
+		clear(s.plans)
+	}
+	s.plans[string(msg)] = p
+	return p, fields, nil
+}
+
+func (s *session) onNoData(msg []byte) error {
+	e, _ := s.q.peek()
+	switch e.kind {
+	case expDescribeStatement:
+		s.q.pop()
+		if e.stmt != nil {
+			none := []field{}
+			e.stmt.fields.Store(&none)
+		}
+	case expDescribePortal:
+		s.q.pop()
+		s.portalPlans[e.portal] = nil
+		if e.swallow {
+			return nil
+		}
+	}
+	s.cw = append(s.cw, msg...)
+	return nil
+}
+
+// executePlan is the plan of the rows of the Execute at the head of the
+// queue: from its statement's description, or from its portal's.
+func (s *session) executePlan() *rowPlan {
+	e, ok := s.q.peek()
+	if !ok || e.kind != expExecute {
+		return nil
+	}
+	if e.plan != nil {
+		return e.plan
+	}
+	return s.portalPlans[e.portal]
+}
+
+// onCommandComplete counts rows; an Execute ends here.
+func (s *session) onCommandComplete(msg []byte) {
+	s.rows += commandRows(msg)
+	s.plan = nil
+	if e, ok := s.q.peek(); ok && e.kind == expExecute {
+		s.finishExecute()
+	}
+}
+
+// commandRows reads the row count at the end of a CommandComplete tag
+// ("SELECT 5", "INSERT 0 1", "UPDATE 3").
+func commandRows(msg []byte) int64 {
+	tag := bytes.TrimRight(body(msg), "\x00")
+	i := bytes.LastIndexByte(tag, ' ')
+	if i < 0 {
+		return 0
+	}
+	n, err := strconv.ParseInt(string(tag[i+1:]), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// startExecute picks the plan of the Execute at the head of the queue.
+func (s *session) finishExecute() {
+	e, ok := s.q.pop()
+	if !ok {
+		return
+	}
+	if e.rec != nil {
+		e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
+	}
+	s.rows, s.sqlState, s.plan = 0, "", nil
+}
+
+// onError records the failure and, in the extended protocol, drops the
+// expectations the server will now skip until Sync.
+func (s *session) onError(msg []byte) {
+	s.sqlState = errorCode(msg)
+	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
+		for {
+			e, ok := s.q.peek()
+			if !ok || e.kind == expSync {
+				break
+			}
+			s.q.pop()
+			if e.rec != nil {
+				e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
+			}
+		}
+		s.rows, s.sqlState = 0, ""
+	}
+	s.cw = s.maskNotice(s.cw, msg)
+}
+
+// onReady ends a Query or a Sync group. A refusal that belongs to it goes
+// out first, so the client sees the error, then ready.
+func (s *session) onReady(msg []byte) error {
+	e, ok := s.q.pop()
+	if !ok {
+		return errors.New("target sent ReadyForQuery that nothing asked for")
+	}
+	switch e.kind {
+	case expQuery:
+		if e.rec != nil {
+			e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
+		}
+	case expRefusedQuery, expSync:
+		if e.err != nil {
+			s.cw = appendError(s.cw, e.err)
+		}
+	default:
+		return fmt.Errorf("target sent ReadyForQuery while %d was expected", e.kind)
+	}
+	s.rows, s.sqlState, s.plan = 0, "", nil
+	s.cw = append(s.cw, msg...)
+	return nil
+}
+
+func errorCode(msg []byte) string {
+	for b := body(msg); len(b) > 1 && b[0] != 0; {
+		t := b[0]
+		v, rest, err := cbytes(b[1:])
+		if err != nil {
+			return ""
+		}
+		if t == 'C' {
+			return string(v)
+		}
+		b = rest
+	}
+	return ""
+}
+
+// maskNotice masks the text fields of an ErrorResponse or NoticeResponse,
+// which can echo values ("Key (email)=(alice@example.com) already exists").
+func (s *session) maskNotice(dst, msg []byte) []byte {
+	fields := body(msg)
+	changed := false
+	for b := fields; len(b) > 1 && b[0] != 0; {
+		v, rest, err := cbytes(b[1:])
+		if err != nil {
+			return append(dst, msg...)
+		}
+		if _, did := s.srv.cfg.Masker.Append(nil, v); did {
+			changed = true
+			break
+		}
+		b = rest
+	}
+	if !changed {
+		return append(dst, msg...)
+	}
+	dst, at := appendMsg(dst, msg[0])
+	for b := fields; len(b) > 1 && b[0] != 0; {
+		v, rest, _ := cbytes(b[1:])
+		dst = append(dst, b[0])
+		dst, _ = s.srv.cfg.Masker.Append(dst, v)
+		dst = append(dst, 0)
+		b = rest
+	}
+	dst = append(dst, 0)
+	return finishMsg(dst, at)
+}
+
+// maskCopyData masks one chunk of COPY TO STDOUT output. Text and CSV rows
+// are text; detectors find secrets in them as in any value.
+func (s *session) maskCopyData(dst, msg []byte) []byte {
+	data := body(msg)
+	start := len(dst)
+	dst, at := appendMsg(dst, 'd')
+	dst, did := s.srv.cfg.Masker.Append(dst, data)
+	if !did {
+		return append(dst[:start], msg...)
+	}
+	return finishMsg(dst, at)
+}

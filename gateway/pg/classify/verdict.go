@@ -1,0 +1,52 @@
+package classify
+
+import "slices"
+
+// Verdict is what a piece of SQL text does, merged over all its statements.
+type Verdict struct {
+	Write   bool     // changes data, schema, or server state (INSERT/UPDATE/DELETE/MERGE/DDL/COPY FROM/SELECT INTO/nextval/setval/LOCK/VACUUM...)
+	Risky   bool     // needs the resource's risky policy (allow/review/block)
+	Refuse  bool     // must be refused whatever the policy (cannot parse, too long/deep, changes how the server lexes input...)
+	Reasons []string // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
+	Kinds   []string // statement tags, one per statement, e.g. "SELECT", "INSERT"
+}
+
+// merge folds the effects of o into v; Kinds are left alone because they
+// belong to the statements of the text, not to what they reach.
+func (v *Verdict) merge(o Verdict) {
+	v.Write = v.Write || o.Write
+	v.Risky = v.Risky || o.Risky
+	v.Refuse = v.Refuse || o.Refuse
+	for _, r := range o.Reasons {
+		v.reason(r)
+	}
+}
+
+// maxReasons bounds the reasons kept: a text of thousands of statements
+// could otherwise make them long, and slow to keep distinct. The flags stay
+// exact.
+const maxReasons = 16
+
+func (v *Verdict) reason(r string) {
+	if len(v.Reasons) < maxReasons && !slices.Contains(v.Reasons, r) {
+		v.Reasons = append(v.Reasons, r)
+	}
+}
+
+func (v *Verdict) risky(reason string) {
+	v.Risky = true
+	v.reason(reason)
+}
+
+func (v *Verdict) refuse(reason string) {
+	v.Refuse = true
+	v.reason(reason)
+}
+
+// clone returns a copy that shares no memory with v, so that cached verdicts
+// can be handed out without callers being able to change them.
+func (v Verdict) clone() Verdict {
+	v.Reasons = slices.Clone(v.Reasons)
+	v.Kinds = slices.Clone(v.Kinds)
+	return v
+}

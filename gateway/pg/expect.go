@@ -1,0 +1,115 @@
+package pg
+
+import (
+	"sync"
+	"time"
+
+	"github.com/jitgate/jitgate/gateway"
+)
+
+// expKind is what the server will answer to a message the client side sent
+// upstream. The client side pushes an expectation before it forwards the
+// message, so the backend side always finds the expectation of whatever
+// response it reads.
+type expKind uint8
+
+const (
+	// expQuery: a simple Query; answered by results up to ReadyForQuery.
+	expQuery expKind = iota
+	// expRefusedQuery: a refused Query, replaced upstream by a Sync so its
+	// ReadyForQuery comes back in order; the error is sent before it.
+	expRefusedQuery
+	expParse
+	expBind
+	expDescribeStatement
+	expDescribePortal
+	expExecute
+	expClose
+	// expSync: answered by ReadyForQuery; err, when set, is a refusal in
+	// that Sync's group, sent before it.
+	expSync
+)
+
+// expectation is one awaited response. It is passed by value through a
+// reused ring, so the hot path allocates nothing for it.
+type expectation struct {
+	kind expKind
+	// swallow hides the response from the client: the gateway asked for it.
+	swallow bool
+	// stmt receives a statement description (expDescribeStatement).
+	stmt *statement
+	// portal names the portal of a Describe or Execute.
+	portal string
+	// plan masks an Execute's rows; nil until known.
+	plan *rowPlan
+	// formats are the result formats of the Execute's Bind.
+	formats []int16
+	// rec is the recording of a Query or Execute; nil for the others.
+	rec   *gateway.Pending
+	start time.Time
+	err   *pgError
+}
+
+// expectQueue is the FIFO between the two halves of a session.
+type expectQueue struct {
+	mu   sync.Mutex
+	ring []expectation
+	head int
+	n    int
+}
+
+func (q *expectQueue) push(e expectation) {
+	q.mu.Lock()
+	if q.n == len(q.ring) {
+		q.grow()
+	}
+	q.ring[(q.head+q.n)%len(q.ring)] = e
+	q.n++
+	q.mu.Unlock()
+}
+
+func (q *expectQueue) grow() {
+	bigger := make([]expectation, max(16, 2*len(q.ring)))
+	for i := range q.n {
+		bigger[i] = q.ring[(q.head+i)%len(q.ring)]
+	}
+	q.ring, q.head = bigger, 0
+}
+
+// peek returns the oldest expectation.
+func (q *expectQueue) peek() (expectation, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return expectation{}, false
+	}
+	return q.ring[q.head], true
+}
+
+// pop removes and returns the oldest expectation.
+func (q *expectQueue) pop() (expectation, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.n == 0 {
+		return expectation{}, false
+	}
+	e := q.ring[q.head]
+	q.ring[q.head] = expectation{}
+	q.head = (q.head + 1) % len(q.ring)
+	q.n--
+	return e, true
+}
+
+// drain empties the queue, for the end of a session.
+func (q *expectQueue) drain() []expectation {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := make([]expectation, 0, q.n)
+	for q.n > 0 {
+		out = append(out, q.ring[q.head])
+		q.ring[q.head] = expectation{}
+		q.head = (q.head + 1) % len(q.ring)
+		q.n--
+	}
+	return out
+}

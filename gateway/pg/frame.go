@@ -1,0 +1,121 @@
+package pg
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+)
+
+// msgReader reads whole protocol messages (type byte, int32 length, body).
+// A message that fits the buffer is returned in place, without a copy; it
+// stays valid until the next call.
+type msgReader struct {
+	r     *bufio.Reader
+	max   int
+	large []byte
+}
+
+func newMsgReader(r io.Reader, size, max int) *msgReader {
+	return &msgReader{r: bufio.NewReaderSize(r, size), max: max}
+}
+
+// errTooLarge is returned for a message longer than the reader's cap.
+type errTooLarge struct {
+	typ  byte
+	size int
+}
+
+func (e errTooLarge) Error() string {
+	return fmt.Sprintf("message %q of %d bytes is larger than allowed", e.typ, e.size)
+}
+
+// next returns the next message: its type and its full bytes, header included.
+func (m *msgReader) next() (byte, []byte, error) {
+	hdr, err := m.r.Peek(5)
+	if err != nil {
+		return 0, nil, err
+	}
+	typ := hdr[0]
+	n := int(binary.BigEndian.Uint32(hdr[1:5]))
+	if n < 4 {
+		return 0, nil, fmt.Errorf("message %q has invalid length %d", typ, n)
+	}
+	if n-4 > m.max {
+		return 0, nil, errTooLarge{typ: typ, size: n - 4}
+	}
+	total := 1 + n
+	if total <= m.r.Size() {
+		msg, err := m.r.Peek(total)
+		if err != nil {
+			return 0, nil, err
+		}
+		_, _ = m.r.Discard(total)
+		return typ, msg, nil
+	}
+	if cap(m.large) < total {
+		m.large = make([]byte, total)
+	}
+	msg := m.large[:total]
+	if _, err := io.ReadFull(m.r, msg); err != nil {
+		return 0, nil, err
+	}
+	if cap(m.large) > 1<<24 {
+		// Do not keep a huge buffer alive for the rest of the session.
+		m.large = nil
+	}
+	return typ, msg, nil
+}
+
+// buffered reports whether another message may already be waiting, so the
+// caller can delay a flush and batch its writes.
+func (m *msgReader) buffered() bool { return m.r.Buffered() > 0 }
+
+// body returns the bytes after the header.
+func body(msg []byte) []byte { return msg[5:] }
+
+// cstring reads a NUL-terminated string from b and returns it and the rest.
+func cstring(b []byte) (string, []byte, error) {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i]), b[i+1:], nil
+		}
+	}
+	return "", nil, fmt.Errorf("unterminated string")
+}
+
+// cbytes is cstring without the copy, for names only compared or hashed.
+func cbytes(b []byte) ([]byte, []byte, error) {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i], b[i+1:], nil
+		}
+	}
+	return nil, nil, fmt.Errorf("unterminated string")
+}
+
+func readInt16(b []byte) (int, []byte, error) {
+	if len(b) < 2 {
+		return 0, nil, fmt.Errorf("short message")
+	}
+	return int(int16(binary.BigEndian.Uint16(b))), b[2:], nil
+}
+
+func readInt32(b []byte) (int, []byte, error) {
+	if len(b) < 4 {
+		return 0, nil, fmt.Errorf("short message")
+	}
+	return int(int32(binary.BigEndian.Uint32(b))), b[4:], nil
+}
+
+// appendMsg starts a message of type typ in dst and returns the buffer and
+// the offset of its length, to be filled by finishMsg.
+func appendMsg(dst []byte, typ byte) ([]byte, int) {
+	dst = append(dst, typ, 0, 0, 0, 0)
+	return dst, len(dst) - 4
+}
+
+func finishMsg(dst []byte, at int) []byte {
+	binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at))
+	return dst
+}

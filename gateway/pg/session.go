@@ -1,0 +1,190 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/jitgate/jitgate/gateway"
+	"github.com/jitgate/jitgate/gateway/pg/classify"
+	"github.com/jitgate/jitgate/grants"
+	"github.com/jitgate/jitgate/internal/config"
+)
+
+const ioBuffer = 64 << 10
+
+// session is one relayed connection. The client half (clientLoop) owns
+// everything about what the client sent; the backend half (backendLoop)
+// owns everything written to the client. They meet only in the queue of
+// expectations.
+type session struct {
+	srv      *Server
+	log      *slog.Logger
+	client   net.Conn
+	upstream net.Conn
+	res      config.Resource
+	grant    grants.Grant
+	live     *gateway.Live
+	rec      grants.Session
+	pid      uint32
+
+	q        expectQueue
+	activity atomic.Int64
+
+	// client half
+	cr      *msgReader
+	uw      []byte
+	cls     *classify.Session
+	stmts   map[string]*statement
+	portals map[string]*portal
+	// discard is set after a refusal inside an extended-protocol group:
+	// like the server after an error, skip everything until Sync.
+	discard  bool
+	groupErr *pgError
+
+	// backend half
+	ur          *msgReader
+	cw          []byte
+	rm          rowMasker
+	plan        *rowPlan
+	plans       map[string]*rowPlan
+	portalPlans map[string]*rowPlan
+	rows        int64
+	sqlState    string
+	copyOut     bool
+}
+
+// statement is a prepared statement the client parsed.
+type statement struct {
+	sql     string
+	masked  string
+	verdict classify.Verdict
+	// fields come back from a Describe of the statement.
+	fields atomic.Pointer[[]field]
+}
+
+// portal is a bound statement.
+type portal struct {
+	stmt      *statement
+	formats   []int16
+	params    []string
+	described bool
+}
+
+func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
+	return &session{
+		srv: s, log: log.With("session", rec.ID), client: c.conn, upstream: upstream,
+		res: res, grant: g, live: live, rec: rec, pid: pid,
+		cr:      newMsgReader(c.conn, ioBuffer, s.cfg.MaxMessage),
+		ur:      newMsgReader(upstream, ioBuffer, 1<<30),
+		cls:     s.cfg.Classifier.NewSession(),
+		stmts:   map[string]*statement{},
+		portals: map[string]*portal{},
+		rm:      rowMasker{m: s.cfg.Masker},
+		plans:   map[string]*rowPlan{}, portalPlans: map[string]*rowPlan{},
+	}
+}
+
+// greet finishes the client's startup: authentication ok, the target's
+// parameters, a key of the gateway's own for cancel requests, ready.
+func (s *session) greet(params map[string]string, pid uint32, key []byte, tx byte) error {
+	var out []byte
+	out, _ = (&pgproto3.AuthenticationOk{}).Encode(out)
+	for k, v := range params {
+		out, _ = (&pgproto3.ParameterStatus{Name: k, Value: v}).Encode(out)
+	}
+	out, _ = (&pgproto3.BackendKeyData{ProcessID: pid, SecretKey: key}).Encode(out)
+	out, _ = (&pgproto3.ReadyForQuery{TxStatus: tx}).Encode(out)
+	_, err := s.client.Write(out)
+	return err
+}
+
+// run relays until either side ends or the grant does, then tells the
+// client why (when it was the grant) and records the end.
+func (s *session) run() {
+	ctx := s.live.Context()
+	clientDone, backendDone := make(chan error, 1), make(chan error, 1)
+	go func() { clientDone <- s.clientLoop(ctx) }()
+	go func() { backendDone <- s.backendLoop() }()
+	idle := time.NewTicker(min(s.srv.cfg.IdleTimeout/4, time.Minute))
+	defer idle.Stop()
+	s.touch()
+
+	reason := "client disconnected"
+	var final *pgError
+wait:
+	for {
+		select {
+		case err := <-clientDone:
+			clientDone = nil
+			reason = endReason(err, "client disconnected")
+			break wait
+		case err := <-backendDone:
+			backendDone = nil
+			reason = endReason(err, "target closed the connection")
+			var pe *pgError
+			if errors.As(err, &pe) {
+				final = pe
+			}
+			break wait
+		case <-ctx.Done():
+			cause := context.Cause(ctx)
+			var ended *gateway.EndedError
+			if errors.As(cause, &ended) {
+				final = fatal(stateEnded, ended.Error(), "")
+				reason = ended.Error()
+			}
+			break wait
+		case <-idle.C:
+			if time.Since(time.Unix(0, s.activity.Load())) > s.srv.cfg.IdleTimeout {
+				final = fatal(stateEnded, "session closed after being idle for "+s.srv.cfg.IdleTimeout.String(), "")
+				reason = "idle timeout"
+				break wait
+			}
+		}
+	}
+	// Stop the backend half first: it is the only writer to the client,
+	// so once it is gone the final message can be written safely.
+	s.upstream.Close()
+	if backendDone != nil {
+		<-backendDone
+	}
+	if final != nil {
+		writeFatal(s.client, final)
+	}
+	s.client.Close()
+	if clientDone != nil {
+		<-clientDone
+	}
+	s.finish(reason)
+}
+
+func endReason(err error, normal string) string {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errClientTerminated) {
+		return normal
+	}
+	return normal + ": " + err.Error()
+}
+
+// finish records what was still running and the session's end.
+func (s *session) finish(reason string) {
+	for _, e := range s.q.drain() {
+		if e.rec != nil {
+			e.rec.Finish(s.rows, "08006", time.Since(e.start))
+		}
+	}
+	s.srv.cancels.remove(s.pid)
+	s.live.Close()
+	if err := s.srv.cfg.Grants.EndSession(context.Background(), s.rec.ID, reason, s.srv.cfg.Clock.Now()); err != nil {
+		s.log.Error("cannot record session end", "err", err)
+	}
+	s.log.Info("session ended", "reason", reason)
+}
+
+func (s *session) touch() { s.activity.Store(time.Now().UnixNano()) }

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// result is one pgbench run.
+type result struct {
+	tps float64
+	p50 float64 // median latency in µs; 0 when the run logged none
+}
+
+// row is one (mode, clients) combination, with a result per target in the
+// order of the targets.
+type row struct {
+	mode    string
+	clients int
+	results []result
+}
+
+// pgbenchTable runs pgbench -S for each mode and client count through each
+// target, the targets one after another per combination so that they share
+// conditions. One-client runs log every transaction for the median latency.
+func pgbenchTable(ctx context.Context, targets []target, secs int, dir string) ([]row, error) {
+	var rows []row
+	for _, mode := range []string{"simple", "prepared"} {
+		for _, clients := range []int{1, 8} {
+			r := row{mode: mode, clients: clients}
+			for _, t := range targets {
+				progress("pgbench -M %s -c %d through %s (%d s)", mode, clients, t.name, secs)
+				prefix := ""
+				if clients == 1 {
+					prefix = filepath.Join(dir, fmt.Sprintf("pgbench-%s-%s", mode, t.name), "pgbench_log")
+				}
+				res, err := pgbench(ctx, t, mode, clients, secs, prefix)
+				if err != nil {
+					return nil, fmt.Errorf("pgbench -M %s -c %d through %s: %w", mode, clients, t.name, err)
+				}
+				r.results = append(r.results, res)
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// pgbench runs the select-only builtin against t; with a logPrefix it logs
+// every transaction there and takes the median latency from the logs.
+func pgbench(ctx context.Context, t target, mode string, clients, secs int, logPrefix string) (result, error) {
+	args := []string{"-n", "-S", "-T", strconv.Itoa(secs), "-c", strconv.Itoa(clients),
+		"-j", strconv.Itoa(min(clients, 2)), "-M", mode}
+	if logPrefix != "" {
+		if err := os.MkdirAll(filepath.Dir(logPrefix), 0o755); err != nil {
+			return result{}, fmt.Errorf("log dir: %w", err)
+		}
+		args = append(args, "-l", "--log-prefix="+logPrefix)
+	}
+	cmd := exec.CommandContext(ctx, "pgbench", args...)
+	cmd.Env = t.env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("%w\n%s", err, tail(string(out), 15))
+	}
+	var res result
+	if res.tps, err = parseTPS(string(out)); err != nil {
+		return result{}, err
+	}
+	if logPrefix != "" {
+		res.p50, err = logMedian(logPrefix)
+		os.RemoveAll(filepath.Dir(logPrefix))
+	}
+	return res, err
+}
+
+var tpsLine = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connection time\)`)
+
+func parseTPS(out string) (float64, error) {
+	m := tpsLine.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("no tps line in pgbench's output:\n%s", tail(out, 15))
+	}
+	return strconv.ParseFloat(m[1], 64)
+}
+
+// logMedian returns the median latency in µs of the transactions in the
+// per-transaction logs that start with prefix (one file per thread).
+func logMedian(prefix string) (float64, error) {
+	files, err := filepath.Glob(prefix + ".*")
+	if err != nil || len(files) == 0 {
+		return 0, fmt.Errorf("no pgbench logs %s.*", prefix)
+	}
+	var lat []float64
+	for _, f := range files {
+		if lat, err = appendLatencies(lat, f); err != nil {
+			return 0, err
+		}
+	}
+	if len(lat) == 0 {
+		return 0, errors.New("pgbench logged no transactions")
+	}
+	return median(lat), nil
+}
+
+// appendLatencies appends the third column of a pgbench log: a
+// transaction's latency in µs.
+func appendLatencies(lat []float64, path string) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return lat, fmt.Errorf("pgbench log: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 3 {
+			return lat, fmt.Errorf("pgbench log %s: short line %q", path, sc.Text())
+		}
+		v, err := strconv.ParseFloat(fields[2], 64)
+		if err != nil {
+			return lat, fmt.Errorf("pgbench log %s: latency %q: %w", path, fields[2], err)
+		}
+		lat = append(lat, v)
+	}
+	return lat, sc.Err()
+}
+
+// median sorts xs and returns its middle value (the mean of the two middle
+// ones when there is an even number). xs must not be empty.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	mid := len(xs) / 2
+	if len(xs)%2 == 1 {
+		return xs[mid]
+	}
+	return (xs[mid-1] + xs[mid]) / 2
+}

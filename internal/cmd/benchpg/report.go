@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+)
+
+// The gateway's targets, as ratios or differences to the plain relay.
+const (
+	tpsTarget  = 0.95 // gateway TPS / relay TPS, at least
+	p50Target  = 60.0 // gateway p50 - relay p50 at 1 client in µs, at most
+	wideTarget = 0.8  // gateway rows/s / relay rows/s, at least
+)
+
+// report is everything benchpg measured; results are ordered direct,
+// relay, gateway.
+type report struct {
+	header string
+	rows   []row
+	wide   wideResult
+}
+
+func (r report) print(w io.Writer) {
+	fmt.Fprintf(w, "\n%s\n\n", r.header)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "mode\tclients\tdirect TPS\trelay TPS\tgateway TPS\tgateway/relay\tvs target")
+	for _, row := range r.rows {
+		d, rl, g := row.results[0], row.results[1], row.results[2]
+		ratio := g.tps / rl.tps
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%s\n", row.mode, row.clients,
+			d.tps, rl.tps, g.tps, ratio, verdict(ratio >= tpsTarget, fmt.Sprintf("≥ %.2f", tpsTarget)))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, row := range r.rows {
+		if row.clients == 1 {
+			r.printLatency(w, row)
+		}
+	}
+	r.printWide(w)
+}
+
+func (r report) printLatency(w io.Writer, row row) {
+	d, rl, g := row.results[0].p50, row.results[1].p50, row.results[2].p50
+	fmt.Fprintf(w, "p50 latency at 1 client (µs): direct %.0f, relay %.0f, gateway %.0f, %+.0f µs (%s)  %s\n",
+		d, rl, g, g-rl, row.mode, verdict(g-rl <= p50Target, fmt.Sprintf("≤ +%.0f µs", p50Target)))
+}
+
+func (r report) printWide(w io.Writer) {
+	ratio := r.wide.gateway / r.wide.relay
+	fmt.Fprintf(w, "wide rows (100k x 5 text): relay %.0f rows/s, gateway %.0f rows/s, ratio %.2f  %s\n",
+		r.wide.relay, r.wide.gateway, ratio, verdict(ratio >= wideTarget, fmt.Sprintf("≥ %.2f", wideTarget)))
+	m := r.wide.masking
+	fmt.Fprintf(w, "masking through the gateway: emails in b masked in %d of %d rows (first b: %q); tokens in d masked in %d of %d; a, c, e values changed: %d\n",
+		m.rows-m.emails, m.rows, m.sample, m.tokens-m.tokensKept, m.tokens, m.changed)
+}
+
+// verdict marks a measurement against its target.
+func verdict(ok bool, target string) string {
+	if ok {
+		return "ok (target " + target + ")"
+	}
+	return "BELOW TARGET (" + target + ")"
+}

@@ -29,6 +29,7 @@ test-go:
 	fi
 	go vet ./...
 	go test -race -count=1 $(TESTFLAGS) ./...
+	@$(MAKE) fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 generate: ## regenerate sqlc/ from queries/ and migrations/
 	go tool sqlc generate
@@ -63,8 +64,17 @@ bench: ## run the benchmarks (none yet)
 bench-pg: ## pgbench and a wide-row query: direct, through a plain relay, and through the gateway
 	@$(DEV_PG) run -- go run ./internal/cmd/benchpg $(BENCHFLAGS)
 
-fuzz: ## run the fuzz targets (none yet)
-	@echo "make fuzz: none yet"
+# Every fuzz target of a parser of bytes from the network, as package:target.
+FUZZ_TARGETS := ./gateway/pg:FuzzClientMessages ./gateway/pg/classify:FuzzClassify ./gateway/mask:FuzzAppend
+FUZZTIME ?= 60s
+TEST_FUZZTIME ?= 1000x
+
+fuzz: ## run each fuzz target for FUZZTIME (default 60s; make test runs each for 1000 inputs)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 db-start: ## start the shared dev PostgreSQL (or find it) and print its URL
 	@$(DEV_PG) start

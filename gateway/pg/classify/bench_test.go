@@ -3,6 +3,8 @@ package classify
 import (
 	"fmt"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 func BenchmarkClassify(b *testing.B) {
@@ -48,4 +50,30 @@ func BenchmarkNestingDepth(b *testing.B) {
 	for b.Loop() {
 		nestingDepth(sql, defaultMaxDepth)
 	}
+}
+
+// BenchmarkPgQuery measures the library calls Classify builds on, for the
+// same statement, so that Classify's numbers can be read as ratios on a
+// noisy machine.
+func BenchmarkPgQuery(b *testing.B) {
+	sql := "SELECT abalance FROM pgbench_accounts WHERE aid = 48213;"
+	b.Run("Parse", func(b *testing.B) {
+		for b.Loop() {
+			pg_query.Parse(sql)
+		}
+	})
+	b.Run("Normalize", func(b *testing.B) {
+		for b.Loop() {
+			pg_query.Normalize(sql)
+		}
+	})
+	tree, err := pg_query.Parse(sql)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("walk", func(b *testing.B) {
+		for b.Loop() {
+			walkTree(tree)
+		}
+	})
 }

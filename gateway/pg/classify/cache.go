@@ -21,6 +21,7 @@ type cache struct {
 
 type cacheKey struct {
 	normalized bool // text is pg_query.Normalize output, not the client's text
+	fast       bool // text is fastKey output
 	text       string
 }
 

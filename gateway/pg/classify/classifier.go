@@ -83,13 +83,20 @@ func (c *Classifier) analysis(sql string) *analysis {
 	if an, ok := c.cache.get(exact); ok {
 		return an
 	}
+	fast, fastOK := fastKey(sql)
+	if fastOK {
+		if an, ok := c.cache.get(cacheKey{fast: true, text: fast}); ok {
+			return an
+		}
+	}
 	if an := c.precheck(sql); an != nil {
 		c.cache.put(exact, an)
 		return an
 	}
-	if len(sql) > maxKeyLen {
-		// Too long to cache. Normalize is also slow on many constants (half a
-		// million take seconds), while Parse reads a huge literal as one token.
+	if c.cache == nil || len(sql) > maxKeyLen {
+		// Nothing to look up. (Normalize is also slow on many constants,
+		// half a million take seconds, while Parse reads a huge literal as
+		// one token.)
 		c.parses.Add(1)
 		return parseAndWalk(sql)
 	}
@@ -111,6 +118,9 @@ func (c *Classifier) analysis(sql string) *analysis {
 	c.cache.put(exact, an)
 	if shareable && !an.literal {
 		c.cache.put(norm, an)
+		if fastOK && sameSlots(fast, normalized) {
+			c.cache.put(cacheKey{fast: true, text: fast}, an)
+		}
 	}
 	return an
 }

@@ -1,9 +1,12 @@
 package classify
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 )
 
 // outcome is what a test expects of a verdict. Reason, when set, must be
@@ -480,5 +483,36 @@ func TestLimitsAreOptions(t *testing.T) {
 	}
 	if v := c.Classify("SELECT ((((1))))"); !v.Refuse {
 		t.Errorf("depth 4 with MaxDepth 3: %+v", v)
+	}
+}
+
+func TestStatementTablesNameRealMessages(t *testing.T) {
+	t.Parallel()
+	known := map[string]bool{}
+	msgs := pg_query.File_pg_query_proto.Messages()
+	for i := range msgs.Len() {
+		known[string(msgs.Get(i).Name())] = true
+	}
+	for name := range statementRules {
+		if !known[name] {
+			t.Errorf("statementRules names %s, which pg_query does not have", name)
+		}
+	}
+	for name := range statementTags {
+		if !known[name] {
+			t.Errorf("statementTags names %s, which pg_query does not have", name)
+		}
+	}
+}
+
+func TestManyStatements(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&b, "SET log_%d = 1; EXECUTE p%d; SELECT %d;", i, i, i)
+	}
+	v := New(Options{}).Classify(b.String())
+	if !v.Risky || !v.Refuse || len(v.Reasons) != maxReasons || len(v.Kinds) != 15000 {
+		t.Errorf("Risky %v, Refuse %v, %d reasons, %d kinds", v.Risky, v.Refuse, len(v.Reasons), len(v.Kinds))
 	}
 }

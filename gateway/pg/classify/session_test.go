@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -108,4 +109,23 @@ func TestSessionBoundsPreparedNames(t *testing.T) {
 	if v := s.Classify("PREPARE one_more AS SELECT 1"); v.Refuse {
 		t.Errorf("PREPARE after DEALLOCATE ALL: %+v", v)
 	}
+}
+
+func TestSessionConcurrentUse(t *testing.T) {
+	t.Parallel()
+	s := New(Options{}).NewSession()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				name := fmt.Sprintf("p%d_%d", g, i)
+				s.Classify("PREPARE " + name + " AS DELETE FROM t")
+				if v := s.Classify("EXECUTE " + name); !v.Risky || v.Refuse {
+					t.Errorf("EXECUTE %s: %+v", name, v)
+				}
+				s.Classify("DEALLOCATE " + name)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -53,7 +53,7 @@ func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) err
 	case 'P':
 		return s.onParse(ctx, msg)
 	case 'B':
-		return s.onBind(msg)
+		return s.onBind(ctx, msg)
 	case 'D':
 		return s.onDescribe(msg)
 	case 'E':
@@ -137,7 +137,7 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("bad Parse: %w", err)
 	}
-	v := s.cls.Classify(sql)
+	v := s.cls.Prepare(name, sql)
 	st := &statement{sql: sql, masked: s.srv.cfg.Masker.String(sql), verdict: v}
 	ev := s.event("parse", st.masked, nil, v)
 	if pe := s.decide(ctx, v, st.masked, &ev); pe != nil {
@@ -151,7 +151,7 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	return nil
 }
 
-func (s *session) onBind(msg []byte) error {
+func (s *session) onBind(ctx context.Context, msg []byte) error {
 	b := body(msg)
 	name, b, err := cstring(b)
 	if err != nil {
@@ -166,6 +166,18 @@ func (s *session) onBind(msg []byte) error {
 		return err
 	}
 	p.stmt = s.stmts[string(stmtName)]
+	if p.stmt == nil {
+		// A name from SQL PREPARE: its text was decided then, and is
+		// decided again now, as EXECUTE would be.
+		if v, ok := s.cls.Prepared(string(stmtName)); ok {
+			p.stmt = &statement{masked: "EXECUTE " + string(stmtName) + " (prepared with SQL PREPARE)", verdict: v}
+			ev := s.event("bind", p.stmt.masked, nil, v)
+			if pe := s.decide(ctx, v, p.stmt.masked, &ev); pe != nil {
+				s.discard, s.groupErr = true, pe
+				return nil
+			}
+		}
+	}
 	p.params = s.maskParams(p.params)
 	s.portals[name] = p
 	s.q.push(expectation{kind: expBind})
@@ -312,6 +324,7 @@ func (s *session) onClose(msg []byte) error {
 	}
 	if b[0] == 'S' {
 		delete(s.stmts, name)
+		s.cls.Deallocate(name)
 	} else {
 		delete(s.portals, name)
 	}

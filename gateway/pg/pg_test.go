@@ -515,3 +515,23 @@ func TestPgbenchThroughGateway(t *testing.T) {
 		require.Contains(t, out, "number of transactions actually processed: 400/400", mode)
 	}
 }
+
+func TestSQLPrepareThenProtocolBindIsDecidedAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{risky: config.RiskyBlock})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	// PREPARE of a risky statement is itself refused...
+	_, err := conn.Exec(ctx, "PREPARE wipe AS DELETE FROM items", pgx.QueryExecModeSimpleProtocol)
+	require.Equal(t, "42501", pgCode(err))
+	// ...and EXECUTE of a name never prepared is refused, not guessed.
+	_, err = conn.Exec(ctx, "EXECUTE wipe", pgx.QueryExecModeSimpleProtocol)
+	require.Equal(t, "42501", pgCode(err))
+	// A harmless SQL-prepared statement runs through a protocol Bind.
+	_, err = conn.Exec(ctx, "PREPARE one AS SELECT count(*) FROM items", pgx.QueryExecModeSimpleProtocol)
+	require.NoError(t, err)
+	res := conn.PgConn().ExecPrepared(ctx, "one", nil, nil, nil).Read()
+	require.NoError(t, res.Err)
+	require.Equal(t, "100", string(res.Rows[0][0]))
+}

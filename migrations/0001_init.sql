@@ -98,9 +98,11 @@ CREATE TABLE sessions (
 
 CREATE INDEX sessions_grant_idx ON sessions (grant_id);
 
--- What happened inside a session, already masked when written.
+-- What happened inside a session, already masked when written. Rows come
+-- in at the rate of statements, so the table carries one index only: the
+-- primary key leads with the session, which is how events are read.
 CREATE TABLE session_events (
-    id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id             bigint      GENERATED ALWAYS AS IDENTITY,
     session_id     uuid        NOT NULL REFERENCES sessions (id),
     at             timestamptz NOT NULL,
     kind           text        NOT NULL,
@@ -111,10 +113,9 @@ CREATE TABLE session_events (
     decision       text        NOT NULL DEFAULT '',
     duration_us    bigint,
     rows           bigint,
-    sqlstate       text        NOT NULL DEFAULT ''
+    sqlstate       text        NOT NULL DEFAULT '',
+    PRIMARY KEY (session_id, id)
 );
-
-CREATE INDEX session_events_session_idx ON session_events (session_id, id);
 
 -- The audit log is a hash chain: each row's hash covers its own content and
 -- the previous row's hash, so an edit or a deletion anywhere but the tail

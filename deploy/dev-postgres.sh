@@ -183,6 +183,18 @@ init_and_start() {
 		show_log "$dir/initdb.log"
 		die "initdb failed"
 	fi
+	# Roles named jitgate_scram and jitgate_md5 must log in with a password
+	# (SCRAM and MD5), so the gateway's tests can prove it speaks both to a
+	# target; everyone else is trusted, as a throwaway cluster should be.
+	{
+		printf '%s\n' \
+			'# Added by deploy/dev-postgres.sh: password roles for the gateway tests.' \
+			'host all jitgate_scram 127.0.0.1/32 scram-sha-256' \
+			'host all jitgate_md5 127.0.0.1/32 md5'
+		cat "$data/pg_hba.conf"
+	} >"$dir/pg_hba.conf.new"
+	as_pg cp "$dir/pg_hba.conf.new" "$data/pg_hba.conf"
+	rm -f "$dir/pg_hba.conf.new"
 	cat >>"$data/postgresql.conf" <<EOF
 
 # Added by deploy/dev-postgres.sh: a throwaway cluster for tests.

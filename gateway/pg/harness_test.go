@@ -44,10 +44,13 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	risky      config.Risky
-	reviewer   broker.StatementReviewer
-	plaintext  bool
-	maxPerUser int
+	// username and password, when set, are the target login the gateway
+	// uses instead of the test server's superuser.
+	username, password string
+	risky              config.Risky
+	reviewer           broker.StatementReviewer
+	plaintext          bool
+	maxPerUser         int
 }
 
 var testStart = time.Now().UTC().Truncate(time.Second)
@@ -74,6 +77,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Username: u.User.Username(), Password: "unused-trust-auth", Reviewers: []string{"alice@example.com"},
 		Approvals: 1, MaxDuration: 4 * time.Hour, Risky: o.risky,
 	}}
+	if o.username != "" {
+		resources[0].Username, resources[0].Password = o.username, config.Secret(o.password)
+	}
 	cfg := &config.Config{Resources: resources}
 	pool := dbtest.NewPool(t)
 	store := grants.NewStore(pool, cfg)

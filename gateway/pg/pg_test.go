@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -534,4 +535,61 @@ func TestSQLPrepareThenProtocolBindIsDecidedAgain(t *testing.T) {
 	res := conn.PgConn().ExecPrepared(ctx, "one", nil, nil, nil).Read()
 	require.NoError(t, res.Err)
 	require.Equal(t, "100", string(res.Rows[0][0]))
+}
+
+// passwordRole makes a login role that the test server (configured by
+// deploy/dev-postgres.sh) asks for a password with method.
+func passwordRole(t *testing.T, h *harness, role, method, password string) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := h.target.Exec(ctx, "CREATE ROLE "+role+" LOGIN")
+	if err != nil && pgCode(err) != "42710" { // duplicate_object: another test made it
+		require.NoError(t, err)
+	}
+	_, err = h.target.Exec(ctx, fmt.Sprintf("SET password_encryption = '%s'; ALTER ROLE %s PASSWORD '%s'; GRANT SELECT ON items TO %s", method, role, password, role))
+	require.NoError(t, err)
+	u, err := url.Parse(h.target.Config().ConnString())
+	require.NoError(t, err)
+	u.User = url.UserPassword(role, "wrong-"+password)
+	conn, err := pgx.Connect(ctx, u.String())
+	if err == nil {
+		conn.Close(ctx)
+		t.Skipf("the test server does not ask %s for a password; run the tests with make test", role)
+	}
+	require.Equal(t, "28P01", pgCode(err), "a wrong password is refused by the server")
+}
+
+func TestTargetPasswordAuthentication(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ role, method string }{{"jitgate_scram", "scram-sha-256"}, {"jitgate_md5", "md5"}} {
+		t.Run(c.method, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, harnessOpts{username: c.role, password: "s3cret-" + c.method})
+			passwordRole(t, h, c.role, c.method, "s3cret-"+c.method)
+			h.grant(bob, grants.AccessRead, time.Hour)
+			conn := h.connect(bob)
+			var who string
+			require.NoError(t, conn.QueryRow(context.Background(), "SELECT current_user").Scan(&who))
+			require.Equal(t, c.role, who)
+
+			bad := newHarness(t, harnessOpts{username: c.role, password: "not-it"})
+			bad.grant(bob, grants.AccessRead, time.Hour)
+			err := connectErr(t, bad.url(bob, bad.token(bob), "prod-db"))
+			require.Equal(t, "57P03", pgCode(err))
+			require.NotContains(t, err.Error(), "not-it", "the target's password is never shown")
+		})
+	}
+}
+
+func TestDirectTLSNegotiation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, h.url(bob, h.token(bob), "prod-db")+"&sslnegotiation=direct")
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	require.True(t, conn.PgConn().Conn() != nil)
+	var one int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one))
 }

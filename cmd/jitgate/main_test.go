@@ -353,3 +353,14 @@ resources:
 		t.Fatal("serve did not stop")
 	}
 }
+
+func TestCommandsRefuseNewerSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg, pool := migratedConfig(t)
+	_, err := pool.Exec(ctx, "INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, true)")
+	require.NoError(t, err)
+	r := runCLI(t, ctx, nil, "serve", "--config", cfg)
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "database schema is newer than this jitgate: upgrade jitgate before starting it")
+}

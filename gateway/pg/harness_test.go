@@ -51,6 +51,7 @@ type harnessOpts struct {
 	reviewer           broker.StatementReviewer
 	plaintext          bool
 	maxPerUser         int
+	handshake          time.Duration
 }
 
 var testStart = time.Now().UTC().Truncate(time.Second)
@@ -103,6 +104,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		Verifier: verifier, Grants: store, Registry: registry, Recorder: recorder,
 		Masker: masker, Classifier: classify.New(classify.Options{}),
 		Reviewer: o.reviewer, ReviewTimeout: 2 * time.Second, Clock: clock, Log: log,
+		HandshakeTimeout: o.handshake,
 	})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -593,3 +593,28 @@ func TestDirectTLSNegotiation(t *testing.T) {
 	var one int
 	require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one))
 }
+
+func TestConnectionCapPerPerson(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{maxPerUser: 1})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	first := h.connect(bob)
+	err := connectErr(t, h.url(bob, h.token(bob), "prod-db"))
+	require.Equal(t, "53300", pgCode(err))
+	first.Close(context.Background())
+	require.Eventually(t, func() bool { return connectErr(t, h.url(bob, h.token(bob), "prod-db")) == nil }, 5*time.Second, 20*time.Millisecond)
+}
+
+func TestHandshakeTimeout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{handshake: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", h.addr)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(10*time.Second)))
+	// Say nothing: the gateway hangs up instead of holding the socket.
+	_, err = conn.Read(make([]byte, 1))
+	require.Error(t, err)
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the gateway closed it, not our own deadline")
+}

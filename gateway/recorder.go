@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/jitgate/jitgate/grants"
 )
@@ -93,6 +96,14 @@ func (p *Pending) Finish(rows int64, sqlState string, took time.Duration) {
 	}
 }
 
+// Backlog reports the events whose statements still run and those waiting
+// to be written, for metrics and tests.
+func (r *Recorder) Backlog() (inflight, waiting int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.inflight, len(r.done)
+}
+
 // Run writes batches until ctx ends, then writes what is left.
 func (r *Recorder) Run(ctx context.Context) {
 	t := time.NewTicker(r.interval)
@@ -126,7 +137,13 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		r.setFailing(false)
 		return nil
 	}
-	if err := r.w.RecordEvents(ctx, batch); err != nil {
+	err := r.w.RecordEvents(ctx, batch)
+	if isDataError(err) {
+		// One bad event must not stop the recording of everyone's: write
+		// them one by one and set aside those the database refuses.
+		batch, err = r.oneByOne(ctx, batch)
+	}
+	if err != nil {
 		r.mu.Lock()
 		r.done = append(batch, r.done...)
 		r.failing = true
@@ -135,6 +152,28 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	r.setFailing(false)
 	return nil
+}
+
+// oneByOne writes events singly. It returns the events still unwritten
+// when a write fails for another reason than the event's data.
+func (r *Recorder) oneByOne(ctx context.Context, batch []grants.SessionEvent) ([]grants.SessionEvent, error) {
+	for i, ev := range batch {
+		err := r.w.RecordEvents(ctx, batch[i:i+1])
+		switch {
+		case isDataError(err):
+			r.log.Error("session event refused by the database and set aside", "session", ev.SessionID, "kind", ev.Kind, "err", err)
+		case err != nil:
+			return batch[i:], err
+		}
+	}
+	return nil, nil
+}
+
+// isDataError reports a refusal of the data itself (SQLSTATE classes 22
+// and 23), which retrying cannot fix.
+func isDataError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
 }
 
 func (r *Recorder) setFailing(v bool) {

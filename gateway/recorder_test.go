@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitgate/jitgate/grants"
@@ -24,6 +25,11 @@ func (m *memWriter) RecordEvents(_ context.Context, evs []grants.SessionEvent) e
 	defer m.mu.Unlock()
 	if m.fail {
 		return errors.New("database down")
+	}
+	for _, e := range evs {
+		if e.Statement == "poison" {
+			return &pgconn.PgError{Code: "22021", Message: "invalid byte sequence"}
+		}
 	}
 	m.events = append(m.events, evs...)
 	return nil
@@ -72,4 +78,17 @@ func TestRecorderFailsClosed(t *testing.T) {
 	require.Len(t, w2.events, 1, "nothing lost across the failure")
 	_, err = r2.Begin(grants.SessionEvent{})
 	require.NoError(t, err, "recovered")
+}
+
+func TestRecorderSetsAsideEventsTheDatabaseRefuses(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 100, time.Hour, quietLog())
+	for _, st := range []string{"SELECT 1", "poison", "SELECT 2"} {
+		require.NoError(t, r.Record(grants.SessionEvent{Statement: st}))
+	}
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, 2, "the good events are written")
+	_, err := r.Begin(grants.SessionEvent{})
+	require.NoError(t, err, "one bad event does not stop recording")
 }

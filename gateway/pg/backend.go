@@ -3,7 +3,6 @@ package pg
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -49,9 +48,16 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 		if s.plan == nil {
 			s.plan = s.executePlan()
 		}
+		if s.plan == nil {
+			// Rows nobody described cannot be masked: never pass them.
+			return fatal(stateProtocol, "jitgate lost track of what these rows hold and closed the session", "")
+		}
 		var err error
 		s.cw, err = s.rm.mask(s.cw, msg, s.plan)
-		return err
+		if err != nil {
+			return fatal(stateProtocol, "jitgate could not read a result row and closed the session", "")
+		}
+		return nil
 	case 'T':
 		return s.onRowDescription(msg)
 	case 'C':
@@ -65,7 +71,7 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	case 'Z':
 		return s.onReady(msg)
 	case '1', '2', '3':
-		s.q.pop()
+		s.popFinish()
 	case 'n':
 		return s.onNoData(msg)
 	case 's':
@@ -88,6 +94,10 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 		s.copyOut = false
 	case 'W':
 		return fatal(stateFeature, "replication is not allowed through jitgate", "")
+	case 'A', 'S':
+		// Notification payloads and reported settings are values too.
+		s.cw = s.maskStrings(s.cw, msg)
+		return nil
 	}
 	s.cw = append(s.cw, msg...)
 	return nil
@@ -103,12 +113,12 @@ func (s *session) onRowDescription(msg []byte) error {
 	e, _ := s.q.peek()
 	switch e.kind {
 	case expDescribeStatement:
-		s.q.pop()
+		s.popFinish()
 		if e.stmt != nil {
 			e.stmt.fields.Store(&fields)
 		}
 	case expDescribePortal:
-		s.q.pop()
+		s.popFinish()
 		s.portalPlans[e.portal] = plan
 		if e.swallow {
 			return nil
@@ -142,13 +152,13 @@ func (s *session) onNoData(msg []byte) error {
 	e, _ := s.q.peek()
 	switch e.kind {
 	case expDescribeStatement:
-		s.q.pop()
+		s.popFinish()
 		if e.stmt != nil {
 			none := []field{}
 			e.stmt.fields.Store(&none)
 		}
 	case expDescribePortal:
-		s.q.pop()
+		s.popFinish()
 		s.portalPlans[e.portal] = nil
 		if e.swallow {
 			return nil
@@ -195,45 +205,61 @@ func commandRows(msg []byte) int64 {
 	return n
 }
 
-// startExecute picks the plan of the Execute at the head of the queue.
+// finishExecute ends the Execute at the head of the queue.
 func (s *session) finishExecute() {
-	e, ok := s.q.pop()
-	if !ok {
-		return
-	}
-	if e.rec != nil {
+	s.popFinish()
+	s.rows, s.sqlState, s.plan = 0, "", nil
+}
+
+// popFinish removes the oldest expectation and completes its recording, so
+// no recording is ever left open.
+func (s *session) popFinish() {
+	if e, ok := s.q.pop(); ok && e.rec != nil {
 		e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
 	}
-	s.rows, s.sqlState, s.plan = 0, "", nil
 }
 
 // onError records the failure and, in the extended protocol, drops the
 // expectations the server will now skip until Sync.
 func (s *session) onError(msg []byte) {
 	s.sqlState = errorCode(msg)
+	head, _ := s.q.peek()
+	if head.kind == expParse && head.err != nil {
+		// The server failed the stand-in of a refused message: show why.
+		s.cw = appendError(s.cw, head.err)
+		s.sqlState = head.err.code
+	} else {
+		s.cw = s.maskNotice(s.cw, msg)
+	}
 	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
 		for {
 			e, ok := s.q.peek()
 			if !ok || e.kind == expSync {
 				break
 			}
-			s.q.pop()
-			if e.rec != nil {
-				e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
-			}
+			s.popFinish()
 		}
 		s.rows, s.sqlState = 0, ""
 	}
-	s.cw = s.maskNotice(s.cw, msg)
 }
 
 // onReady ends a Query or a Sync group. A refusal that belongs to it goes
 // out first, so the client sees the error, then ready.
 func (s *session) onReady(msg []byte) error {
-	e, ok := s.q.pop()
-	if !ok {
-		return errors.New("target sent ReadyForQuery that nothing asked for")
+	var e expectation
+	for {
+		var ok bool
+		if e, ok = s.q.peek(); !ok {
+			return errors.New("target sent ReadyForQuery that nothing asked for")
+		}
+		if e.kind == expQuery || e.kind == expRefusedQuery || e.kind == expSync {
+			break
+		}
+		// Messages after an error, up to Sync, are skipped by the server
+		// and get no answer of their own.
+		s.popFinish()
 	}
+	s.q.pop()
 	switch e.kind {
 	case expQuery:
 		if e.rec != nil {
@@ -243,8 +269,6 @@ func (s *session) onReady(msg []byte) error {
 		if e.err != nil {
 			s.cw = appendError(s.cw, e.err)
 		}
-	default:
-		return fmt.Errorf("target sent ReadyForQuery while %d was expected", e.kind)
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
 	s.cw = append(s.cw, msg...)
@@ -306,6 +330,34 @@ func (s *session) maskCopyData(dst, msg []byte) []byte {
 	dst, did := s.srv.cfg.Masker.Append(dst, data)
 	if !did {
 		return append(dst[:start], msg...)
+	}
+	return finishMsg(dst, at)
+}
+
+// maskStrings masks the strings of a NotificationResponse (after its
+// process id) or a ParameterStatus.
+func (s *session) maskStrings(dst, msg []byte) []byte {
+	b := body(msg)
+	prefix := 0
+	if msg[0] == 'A' {
+		prefix = 4
+	}
+	if len(b) < prefix {
+		return append(dst, msg...)
+	}
+	if _, did := s.srv.cfg.Masker.Append(nil, b[prefix:]); !did {
+		return append(dst, msg...)
+	}
+	dst, at := appendMsg(dst, msg[0])
+	dst = append(dst, b[:prefix]...)
+	for rest := b[prefix:]; len(rest) > 0; {
+		v, next, err := cbytes(rest)
+		if err != nil {
+			break
+		}
+		dst, _ = s.srv.cfg.Masker.Append(dst, v)
+		dst = append(dst, 0)
+		rest = next
 	}
 	return finishMsg(dst, at)
 }

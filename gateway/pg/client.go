@@ -37,13 +37,35 @@ func (s *session) clientLoop(ctx context.Context) error {
 			return err
 		}
 		s.touch()
-		if s.discard && typ != 'S' {
-			continue
+		if err := s.track(typ); err != nil {
+			return err
 		}
 		if err := s.onClientMessage(ctx, typ, msg); err != nil {
 			return err
 		}
 	}
+}
+
+// track keeps the protocol state the server keeps. A Query or FunctionCall
+// inside an unfinished extended-protocol group is a protocol violation the
+// server would handle in ways the gateway cannot mirror safely, so the
+// session ends.
+func (s *session) track(typ byte) error {
+	switch typ {
+	case 'P', 'B', 'D', 'E', 'C', 'H':
+		s.inGroup = true
+	case 'S':
+		s.inGroup = false
+	case 'Q', 'F':
+		if s.inGroup {
+			return fatal(stateProtocol, "a simple Query inside an unfinished extended-protocol group is not allowed by jitgate", "send Sync first")
+		}
+	case 'c', 'f':
+		// The server ignores Sync and Flush during COPY FROM STDIN; the
+		// expectations of those it ignored must go.
+		s.q.dropSyncsAfterPending()
+	}
+	return nil
 }
 
 func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) error {
@@ -59,8 +81,7 @@ func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) err
 	case 'E':
 		return s.onExecute(msg)
 	case 'S':
-		s.q.push(expectation{kind: expSync, err: s.groupErr})
-		s.discard, s.groupErr = false, nil
+		s.q.push(expectation{kind: expSync})
 		s.send(msg)
 	case 'C':
 		return s.onClose(msg)
@@ -100,6 +121,9 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("bad Query: %w", err)
 	}
 	v := s.cls.Classify(sql)
+	if changesPrepared(v) {
+		s.forgetDescriptions()
+	}
 	masked := s.srv.cfg.Masker.String(sql)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
@@ -123,6 +147,23 @@ func (s *session) refuseQuery(masked string, pe *pgError) {
 	s.send(syncMsg)
 }
 
+// refusedParse stands in, upstream, for a refused message of an
+// extended-protocol group: a Parse that cannot succeed, under a name no
+// client uses. The server fails it in order and then skips the rest of the
+// group up to Sync, exactly as after any error, and the backend half shows
+// the client the refusal instead of the server's syntax error.
+var refusedParse = func() []byte {
+	m, at := appendMsg(nil, 'P')
+	m = append(m, "jitgate_refused\x00jitgate refused this statement\x00\x00\x00"...)
+	return finishMsg(m, at)
+}()
+
+// refuseInGroup refuses a message of an extended-protocol group.
+func (s *session) refuseInGroup(pe *pgError) {
+	s.q.push(expectation{kind: expParse, err: pe})
+	s.send(refusedParse)
+}
+
 func recorderRefusal(err error) *pgError {
 	return &pgError{severity: "ERROR", code: stateResources, message: "jitgate cannot record this statement right now, so it was not run", hint: "try again shortly"}
 }
@@ -137,12 +178,18 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("bad Parse: %w", err)
 	}
+	if _, exists := s.stmts[name]; exists && name != "" {
+		// The server refuses it too; refusing here keeps what the gateway
+		// knows about the name true.
+		s.refuseInGroup(&pgError{severity: "ERROR", code: "42P05", message: fmt.Sprintf("prepared statement %q already exists", name)})
+		return nil
+	}
 	v := s.cls.Prepare(name, sql)
-	st := &statement{sql: sql, masked: s.srv.cfg.Masker.String(sql), verdict: v}
+	st := &statement{masked: s.srv.cfg.Masker.String(sql), verdict: v}
 	ev := s.event("parse", st.masked, nil, v)
 	if pe := s.decide(ctx, v, st.masked, &ev); pe != nil {
 		delete(s.stmts, name)
-		s.discard, s.groupErr = true, pe
+		s.refuseInGroup(pe)
 		return nil
 	}
 	s.stmts[name] = st
@@ -173,10 +220,14 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 			p.stmt = &statement{masked: "EXECUTE " + string(stmtName) + " (prepared with SQL PREPARE)", verdict: v}
 			ev := s.event("bind", p.stmt.masked, nil, v)
 			if pe := s.decide(ctx, v, p.stmt.masked, &ev); pe != nil {
-				s.discard, s.groupErr = true, pe
+				s.refuseInGroup(pe)
 				return nil
 			}
 		}
+	}
+	if p.stmt == nil {
+		s.refuseInGroup(refused(fmt.Sprintf("jitgate does not know prepared statement %q in this session", stmtName), "prepare it again"))
+		return nil
 	}
 	p.params = s.maskParams(p.params)
 	s.portals[name] = p
@@ -280,17 +331,21 @@ func (s *session) onExecute(msg []byte) error {
 		return fmt.Errorf("bad Execute: %w", err)
 	}
 	p := s.portals[name]
+	if p == nil || p.stmt == nil {
+		s.refuseInGroup(refused("jitgate only runs portals bound in this session through it", ""))
+		return nil
+	}
 	e := expectation{kind: expExecute, portal: name, start: time.Now()}
-	if p != nil && p.stmt != nil {
+	{
 		ev := s.event("execute", p.stmt.masked, p.params, p.stmt.verdict)
 		ev.Decision = "allow"
 		rec, err := s.srv.cfg.Recorder.Begin(ev)
 		if err != nil {
-			s.discard, s.groupErr = true, recorderRefusal(err)
+			s.refuseInGroup(recorderRefusal(err))
 			return nil
 		}
 		e.rec = rec
-		if fields := p.stmt.fields.Load(); fields != nil {
+		if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
 			e.plan = newRowPlan(s.srv.cfg.Masker, withFormats(*fields, p.formats))
 		} else if !p.described {
 			// Nothing says what the rows will hold: ask, and keep the
@@ -303,6 +358,41 @@ func (s *session) onExecute(msg []byte) error {
 	s.q.push(e)
 	s.send(msg)
 	return nil
+}
+
+// describesRows reports whether a statement's own description tells what
+// its Execute returns. For FETCH and EXECUTE it depends on a cursor or a
+// prepared statement that may have changed since.
+func describesRows(v classify.Verdict) bool {
+	for _, k := range v.Kinds {
+		if k == "FETCH" || k == "EXECUTE" {
+			return false
+		}
+	}
+	return true
+}
+
+// changesPrepared reports whether a Query may prepare, replace or drop
+// statements behind the protocol's back.
+func changesPrepared(v classify.Verdict) bool {
+	for _, k := range v.Kinds {
+		switch k {
+		case "PREPARE", "DEALLOCATE", "DEALLOCATE ALL", "DISCARD", "DISCARD ALL":
+			return true
+		}
+	}
+	return false
+}
+
+// forgetDescriptions makes every later Execute ask the server what it
+// returns, since a Query may have changed what the names stand for.
+func (s *session) forgetDescriptions() {
+	for _, st := range s.stmts {
+		st.fields.Store(nil)
+	}
+	for _, p := range s.portals {
+		p.described = false
+	}
 }
 
 func describePortalMsg(name string) []byte {
@@ -335,10 +425,22 @@ func (s *session) onClose(msg []byte) error {
 
 // event starts the recording of a statement.
 func (s *session) event(kind, masked string, params []string, v classify.Verdict) grants.SessionEvent {
+	for i, p := range params {
+		params[i] = storable(p)
+	}
 	return grants.SessionEvent{
-		SessionID: s.rec.ID, At: s.srv.cfg.Clock.Now(), Kind: kind, Statement: masked, Params: params,
+		SessionID: s.rec.ID, At: s.srv.cfg.Clock.Now(), Kind: kind, Statement: storable(masked), Params: params,
 		Classification: classification(v), Reason: strings.Join(v.Reasons, "; "), Decision: "allow",
 	}
+}
+
+// storable makes text safe to store: Postgres text holds neither NUL nor
+// invalid UTF-8, and one such event must not stop the recording of all.
+func storable(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\\0")
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func classification(v classify.Verdict) string {

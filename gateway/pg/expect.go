@@ -113,3 +113,25 @@ func (q *expectQueue) drain() []expectation {
 	}
 	return out
 }
+
+// dropSyncsAfterPending removes the Sync expectations queued behind the
+// oldest statement still running: during COPY FROM STDIN the server ignores
+// Sync, so they will get no answer.
+func (q *expectQueue) dropSyncsAfterPending() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	kept := q.ring[:0:0]
+	seen := false
+	for i := range q.n {
+		e := q.ring[(q.head+i)%len(q.ring)]
+		if seen && e.kind == expSync {
+			continue
+		}
+		if e.kind == expQuery || e.kind == expExecute {
+			seen = true
+		}
+		kept = append(kept, e)
+	}
+	q.ring = append(kept, make([]expectation, max(16, len(kept)))...)
+	q.head, q.n = 0, len(kept)
+}

@@ -68,9 +68,6 @@ func FuzzClientMessages(f *testing.F) {
 			if err != nil {
 				return
 			}
-			if s.discard && typ != 'S' {
-				continue
-			}
 			if typ == 'Q' || typ == 'P' {
 				checkForwarding(t, s, typ, msg)
 				continue

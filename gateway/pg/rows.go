@@ -24,6 +24,7 @@ const (
 	oidVarchArr  = 1015
 	oidJSONArr   = 199
 	oidJSONBArr  = 3807
+	oidBytea     = 17
 	// firstUserOID: types created in a database (citext, enums, domains)
 	// have OIDs from here up; their text form is text.
 	firstUserOID = 16384
@@ -37,6 +38,10 @@ const (
 	colDetect                  // text: detectors rewrite what they find
 	colArray                   // a binary array of text: each element is detected
 	colWhole                   // a masked column: the whole value is replaced
+	// colDetectNull: a value of another type, read as text; if detectors
+	// find anything in it (a card number in a bigint, a secret inside a
+	// record) it becomes NULL, since a rewritten value would not be valid.
+	colDetectNull
 )
 
 type column struct {
@@ -112,6 +117,18 @@ func textLike(oid uint32, binaryFormat bool) bool {
 	return oid >= firstUserOID && !binaryFormat
 }
 
+// noSecrets are types whose text form cannot hold a secret or a person's
+// data in a form the detectors know: small numbers, truth values, times.
+func noSecrets(oid uint32) bool {
+	switch oid {
+	case 16, 21, 23, 26, 700, 701, 1082, 1083, 1114, 1184, 1186, 1266, 2950:
+		// bool, int2, int4, oid, float4, float8, date, time, timestamp,
+		// timestamptz, interval, timetz, uuid
+		return true
+	}
+	return false
+}
+
 func textArray(oid uint32) bool {
 	switch oid {
 	case oidTextArr, oidBpcharArr, oidVarchArr, oidJSONArr, oidJSONBArr:
@@ -127,10 +144,12 @@ func newRowPlan(m *mask.Masker, fields []field) *rowPlan {
 		switch {
 		case m.Column(f.name):
 			c.action = colWhole
-		case textLike(f.oid, c.binary):
+		case textLike(f.oid, c.binary), c.binary && f.oid == oidBytea:
 			c.action = colDetect
 		case c.binary && textArray(f.oid):
 			c.action = colArray
+		case !c.binary && !noSecrets(f.oid):
+			c.action = colDetectNull
 		}
 		p.cols[i] = c
 		p.active = p.active || c.action != colPass
@@ -167,13 +186,16 @@ type rowMasker struct {
 // mask appends msg to dst, masked by plan. When nothing changed it appends
 // the original bytes.
 func (rm *rowMasker) mask(dst, msg []byte, plan *rowPlan) ([]byte, error) {
-	if plan == nil || !plan.active {
-		return append(dst, msg...), nil
-	}
 	b := body(msg)
 	n, b, err := readInt16(b)
 	if err != nil || n < 0 {
 		return nil, fmt.Errorf("bad DataRow")
+	}
+	if !plan.active && n == len(plan.cols) {
+		return append(dst, msg...), nil
+	}
+	if n != len(plan.cols) {
+		return nil, fmt.Errorf("DataRow has %d columns, its description %d", n, len(plan.cols))
 	}
 	rm.scratch, rm.spans = rm.scratch[:0], rm.spans[:0]
 	changed := false
@@ -189,11 +211,7 @@ func (rm *rowMasker) mask(dst, msg []byte, plan *rowPlan) ([]byte, error) {
 		}
 		v := b[:size]
 		b = b[size:]
-		col := column{}
-		if i < len(plan.cols) {
-			col = plan.cols[i]
-		}
-		did := rm.maskValue(col, v)
+		did := rm.maskValue(plan.cols[i], v)
 		changed = changed || did
 	}
 	if !changed {
@@ -227,6 +245,13 @@ func (rm *rowMasker) maskValue(col column, v []byte) bool {
 			rm.spans = append(rm.spans, [2]int{0, -2})
 			return false
 		}
+	case colDetectNull:
+		if _, did := rm.m.Append(rm.scratch[len(rm.scratch):], v); did {
+			rm.spans = append(rm.spans, [2]int{0, -1})
+			return true
+		}
+		rm.spans = append(rm.spans, [2]int{0, -2})
+		return false
 	case colArray:
 		var did bool
 		rm.scratch, did = maskBinaryArray(rm.m, rm.scratch, v)

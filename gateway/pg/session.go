@@ -43,10 +43,8 @@ type session struct {
 	cls     *classify.Session
 	stmts   map[string]*statement
 	portals map[string]*portal
-	// discard is set after a refusal inside an extended-protocol group:
-	// like the server after an error, skip everything until Sync.
-	discard  bool
-	groupErr *pgError
+	// inGroup is set while an extended-protocol group awaits its Sync.
+	inGroup bool
 
 	// backend half
 	ur          *msgReader
@@ -62,7 +60,6 @@ type session struct {
 
 // statement is a prepared statement the client parsed.
 type statement struct {
-	sql     string
 	masked  string
 	verdict classify.Verdict
 	// fields come back from a Describe of the statement.
@@ -124,6 +121,10 @@ wait:
 		case err := <-clientDone:
 			clientDone = nil
 			reason = endReason(err, "client disconnected")
+			var pe *pgError
+			if errors.As(err, &pe) {
+				final = pe
+			}
 			break wait
 		case err := <-backendDone:
 			backendDone = nil
@@ -152,6 +153,9 @@ wait:
 	// Stop the backend half first: it is the only writer to the client,
 	// so once it is gone the final message can be written safely.
 	s.upstream.Close()
+	// A client that stopped reading must not hold the session open: its
+	// pending writes fail now.
+	_ = s.client.SetWriteDeadline(time.Now())
 	if backendDone != nil {
 		<-backendDone
 	}

@@ -188,7 +188,7 @@ func (s *Server) admit(ctx context.Context, c *client, log *slog.Logger) (*sessi
 	now := s.cfg.Clock.Now()
 	g, err := s.cfg.Grants.ActiveGrant(ctx, id.Email, res.Name, now)
 	if errors.Is(err, grants.ErrNotFound) {
-		return nil, fatal(stateAuth, fmt.Sprintf("no active grant for %s — ask in Slack: /access %s <duration> <reason>", res.Name, res.Name), "")
+		return nil, noGrant(res.Name)
 	}
 	if err != nil {
 		log.Error("cannot check grants", "err", err)
@@ -201,7 +201,14 @@ func (s *Server) admit(ctx context.Context, c *client, log *slog.Logger) (*sessi
 	if err != nil {
 		return nil, fatal(stateEnded, err.Error(), "")
 	}
+	// A revoke whose notice arrived before the session was registered
+	// found nothing to cut off; the session's start re-reads the grant in
+	// the database, so it cannot open under a grant that just ended.
 	rec, err := s.cfg.Grants.StartSession(ctx, g.ID, "postgres", c.conn.RemoteAddr().String(), now)
+	if errors.Is(err, grants.ErrNotFound) {
+		live.Close()
+		return nil, noGrant(res.Name)
+	}
 	if err != nil {
 		live.Close()
 		log.Error("cannot record session start", "err", err)
@@ -215,6 +222,11 @@ func (s *Server) admit(ctx context.Context, c *client, log *slog.Logger) (*sessi
 	}
 	log.Info("session started", "session", rec.ID, "grant", g.ID, "access", g.Access)
 	return sess, nil
+}
+
+// noGrant tells a person without a grant how to get one.
+func noGrant(resource string) *pgError {
+	return fatal(stateAuth, fmt.Sprintf("no active grant for %s — ask in Slack: /access %s <duration> <reason>", resource, resource), "")
 }
 
 // askPassword requests a cleartext password (the client is on TLS) and

@@ -1,0 +1,490 @@
+package pg
+
+// Protocol edge cases, each once a way to get rows back unmasked, a
+// statement unrecorded, or the session or recorder stuck. Clients here speak
+// the wire protocol message by message.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+type raw struct {
+	t    *testing.T
+	fe   *pgproto3.Frontend
+	conn net.Conn
+}
+
+func (h *harness) raw(email string) *raw {
+	h.t.Helper()
+	pc, err := pgconn.Connect(context.Background(), h.url(email, h.token(email), "prod-db"))
+	require.NoError(h.t, err)
+	hj, err := pc.Hijack()
+	require.NoError(h.t, err)
+	h.t.Cleanup(func() { hj.Conn.Close() })
+	return &raw{t: h.t, fe: hj.Frontend, conn: hj.Conn}
+}
+
+func (r *raw) send(msgs ...pgproto3.FrontendMessage) {
+	r.t.Helper()
+	for _, m := range msgs {
+		r.fe.Send(m)
+	}
+	require.NoError(r.t, r.fe.Flush())
+}
+
+// until reads messages until stop returns true, returning a transcript and
+// the text of every DataRow value.
+func (r *raw) until(stop func(pgproto3.BackendMessage) bool) (log []string, values []string, err error) {
+	_ = r.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	defer r.conn.SetReadDeadline(time.Time{})
+	for {
+		m, err := r.fe.Receive()
+		if err != nil {
+			return log, values, err
+		}
+		switch m := m.(type) {
+		case *pgproto3.DataRow:
+			for _, v := range m.Values {
+				values = append(values, string(v))
+			}
+			log = append(log, fmt.Sprintf("DataRow%q", m.Values))
+		case *pgproto3.ErrorResponse:
+			log = append(log, "Error "+m.Code+" "+m.Message)
+		case *pgproto3.CopyData:
+			values = append(values, string(m.Data))
+			log = append(log, fmt.Sprintf("CopyData%q", m.Data))
+		case *pgproto3.NotificationResponse:
+			log = append(log, "Notification "+m.Payload)
+		case *pgproto3.ParameterStatus:
+			log = append(log, "ParameterStatus "+m.Name+"="+m.Value)
+		default:
+			log = append(log, fmt.Sprintf("%T", m))
+		}
+		if stop(m) {
+			return log, values, nil
+		}
+	}
+}
+
+func (r *raw) ready() ([]string, []string) {
+	r.t.Helper()
+	log, values, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
+	r.t.Logf("transcript: %v", log)
+	require.NoError(r.t, err, "transcript so far: %v", log)
+	return log, values
+}
+
+func (r *raw) errorResp() {
+	r.t.Helper()
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ErrorResponse); return ok })
+	r.t.Logf("transcript: %v", log)
+	require.NoError(r.t, err)
+}
+
+const secretSQL = "SELECT note, password, api_token FROM users ORDER BY id"
+
+func requireLeak(t *testing.T, values []string) {
+	t.Helper()
+	all := strings.Join(values, "|")
+	if strings.Contains(all, "hunter2") || strings.Contains(all, "4111 1111 1111 1111") || strings.Contains(all, "ghp_aaaa") {
+		t.Errorf("unmasked secrets reached the client: %s", all)
+	} else {
+		t.Logf("rows were masked: %s", all)
+	}
+}
+
+// 1. A Query sent while the server skips to Sync (after an error, client used
+// Flush) is ignored by the server but leaves an expectation in the queue; from
+// then on every response is attributed to the previous expectation, and rows
+// of an Execute go out with no mask plan.
+func TestReviewFlushThenQueryDesyncLeaksRows(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+
+	r.send(&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Describe{ObjectType: 'S', Name: "s"},
+		&pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+	r.ready()
+	// error without Sync; the server now ignores everything until Sync.
+	r.send(&pgproto3.Bind{PreparedStatement: "e"}, &pgproto3.Execute{}, &pgproto3.Flush{})
+	r.errorResp()
+	// A Query inside the unfinished group: the gateway ends the session
+	// rather than guess what the server skipped.
+	r.send(&pgproto3.Query{String: "SELECT 1"}, &pgproto3.Sync{})
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ErrorResponse); return ok })
+	require.NoError(t, err)
+	require.Contains(t, log[len(log)-1], "08P01")
+	_, _, err = r.until(func(pgproto3.BackendMessage) bool { return false })
+	require.Error(t, err, "the session is closed")
+}
+
+// 2. Close of a statement that the server skips (error earlier in the group)
+// makes the gateway forget the statement while the server keeps it; a later
+// Bind to it is forwarded with no decision, its Execute is neither recorded
+// nor masked.
+func TestReviewSkippedCloseLeavesStatementUnknown(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "e"}, &pgproto3.Execute{}, &pgproto3.Close{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+	for _, e := range h.events(g) {
+		t.Logf("event: %s %q", e.Kind, e.Statement)
+	}
+}
+
+// 3. Execute of a portal the gateway never saw bound: an SQL cursor.
+func TestReviewExecuteOfSQLCursorPortal(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN; DECLARE c CURSOR FOR " + secretSQL})
+	r.ready()
+	r.send(&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+}
+
+// 4. A statement described while its answer was NoData (FETCH of a cursor
+// that does not exist yet) keeps an empty plan when it later returns rows.
+func TestReviewStaleStatementDescription(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "f", Query: "FETCH ALL FROM c"}, &pgproto3.Describe{ObjectType: 'S', Name: "f"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "BEGIN; DECLARE c CURSOR FOR " + secretSQL})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "f"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+}
+
+// 6. An ordinary pipelining client (messages of the group arrive after the
+// server's error was read) gets its session killed.
+func TestReviewLatePipelineMessagesAfterErrorKillSession(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "SELECT 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Flush{})
+	r.errorResp()
+	r.send(&pgproto3.Parse{Query: "SELECT 2"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "SELECT 3"})
+	r.ready()
+}
+
+// 7. A refused Parse followed by Flush (no Sync): the client waits for the
+// error, which the gateway only sends at Sync.
+func TestReviewRefusalWithFlushHangs(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "DROP TABLE users"}, &pgproto3.Flush{})
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ErrorResponse); return ok })
+	t.Logf("transcript %v", log)
+	require.NoError(t, err, "a server would answer the Flush with the error")
+}
+
+// 9. The grant ends while the client is not reading a large result: the
+// session is never cut off (run waits for the backend half, which is blocked
+// writing to the client).
+func TestReviewCutOffWithNonReadingClient(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "SELECT repeat('x', 1000) FROM generate_series(1, 200000)"})
+	// Wait until the target is blocked writing to the gateway, which is
+	// blocked writing to a client that does not read.
+	require.Eventually(t, func() bool {
+		var n int
+		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'ClientWrite' AND query LIKE 'SELECT repeat%'").Scan(&n)
+		return n == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	_, err := h.store.Revoke(context.Background(), g.ID, grants.Identity{Email: "alice@example.com"}, "stop", h.clock.Now())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		var n int
+		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%'").Scan(&n)
+		return n == 0
+	}, 2*time.Second, 10*time.Millisecond, "the target connection is closed within 2 seconds although the client stopped reading")
+	require.Eventually(t, func() bool { return h.registry.Count() == 0 }, 10*time.Second, 10*time.Millisecond,
+		"and the session is unregistered")
+}
+
+// 10. One statement with invalid UTF-8 poisons the recorder: its batch fails
+// forever and every later statement of every session is refused.
+func TestReviewRecorderPoison(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	h.grant("carol@example.com", grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "SELECT '\xff'"})
+	r.ready()
+	require.NoError(t, h.recorder.Flush(context.Background()), "a bad event is set aside, not retried forever")
+	other := h.connect("carol@example.com")
+	var n int
+	err := other.QueryRow(context.Background(), "SELECT 1").Scan(&n)
+	if err != nil {
+		t.Errorf("another person's session is refused: %v", err)
+	}
+}
+
+// 10b. Same with a NUL in a text-format Bind parameter (jsonb rejects \u0000).
+func TestReviewRecorderPoisonNULParam(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	h.grant("carol@example.com", grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "SELECT $1::bytea"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("a\x00b")}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	require.NoError(t, h.recorder.Flush(context.Background()), "a bad event is set aside, not retried forever")
+	other := h.connect("carol@example.com")
+	var n int
+	err := other.QueryRow(context.Background(), "SELECT 1").Scan(&n)
+	if err != nil {
+		t.Errorf("another person's session is refused: %v", err)
+	}
+}
+
+// 11. Values that are not of a "text-like" OID pass unmasked: record,
+// refcursor, cstring; bytea in binary format; COPY ignores column rules.
+func TestReviewTypeGapsAndCopyColumns(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	for _, q := range []string{
+		"SELECT ROW(note, password) FROM users WHERE id = 1",
+		"SELECT note::refcursor FROM users WHERE id = 1",
+		"SELECT textout(note) FROM users WHERE id = 1",
+	} {
+		r.send(&pgproto3.Query{String: q})
+		_, values := r.ready()
+		require.NotContains(t, strings.Join(values, "|"), "4111 1111 1111 1111", q)
+	}
+	r.send(&pgproto3.Parse{Query: "SELECT convert_to(note, 'UTF8') FROM users WHERE id = 1"},
+		&pgproto3.Bind{ResultFormatCodes: []int16{1}}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values := r.ready()
+	require.NotContains(t, strings.Join(values, "|"), "4111 1111 1111 1111", "bytea in binary")
+}
+
+// 12. SQL DEALLOCATE + PREPARE under a name the client once Parsed: the
+// gateway keeps the old protocol statement (text, verdict, description) for
+// the name, so Bind runs the new SQL statement with the old mask plan and
+// records the old text.
+func TestReviewSQLRePrepareUnderProtocolName(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1::int AS a, 2::int AS b, 3::int AS c"}, &pgproto3.Describe{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "DEALLOCATE s"})
+	r.ready()
+	r.send(&pgproto3.Query{String: "PREPARE s AS " + secretSQL})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+	for _, e := range h.events(g) {
+		t.Logf("event: %s %q %s", e.Kind, e.Statement, e.Classification)
+	}
+}
+
+// 13. Parse of a name that already exists fails on the server, but the
+// gateway replaces its statement: what runs is the old text, what is
+// recorded is the new one.
+func TestReviewDuplicateParseFalsifiesRecording(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 'harmless'"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	for _, e := range h.events(g) {
+		t.Logf("event: %s %q rows=%d", e.Kind, e.Statement, e.Rows)
+	}
+}
+
+// 14. Pending recordings leak when an expectation holding one is popped by
+// the wrong response: the recorder's in-flight count never comes down, and
+// at its limit every statement of every session is refused.
+func TestReviewPendingRecordingLeak(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	inflight := func() int {
+		n, _ := h.recorder.Backlog()
+		return n
+	}
+	for range 5 {
+		r := h.raw(bob)
+		r.send(&pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+		r.ready()
+		r.send(&pgproto3.Bind{PreparedStatement: "e"}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Flush{})
+		r.errorResp()
+		r.send(&pgproto3.Execute{}, &pgproto3.Sync{}) // skipped by the server until this Sync
+		r.ready()
+		r.conn.Close()
+	}
+	require.Eventually(t, func() bool { return inflight() == 0 }, 5*time.Second, 10*time.Millisecond,
+		"no recording is left open when sessions end")
+}
+
+// 15. Refused FunctionCall mid-group after a server error, large result:
+// rows of a statement the client was told was skipped flow unmasked.
+func TestReviewRefusedCallMidGroupLargeResult(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	big := "SELECT note, password, api_token FROM users, generate_series(1, 3000)"
+	r.send(&pgproto3.Parse{Name: "s", Query: big}, &pgproto3.Describe{ObjectType: 'S', Name: "s"}, &pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "e"}, &pgproto3.Execute{},
+		&pgproto3.FunctionCall{Function: 1},
+		&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values, err := r.until(func(pgproto3.BackendMessage) bool { return false })
+	if len(log) > 6 {
+		log = append(log[:3], log[len(log)-3:]...)
+	}
+	t.Logf("transcript (abridged): %v (%v), %d values", log, err, len(values))
+	requireLeak(t, values)
+}
+
+// 16. Channels that carry values with no masking at all.
+func TestReviewNotifyAndParameterStatusUnmasked(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "LISTEN x; SELECT pg_notify('x', 'card ' || note) FROM users WHERE id = 1"})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Notification")
+	require.NotContains(t, strings.Join(log, "|"), "4111 1111 1111 1111")
+	r.send(&pgproto3.Query{String: "SELECT set_config('application_name', note, false) IS NULL FROM users WHERE id = 1"})
+	log, _ = r.ready()
+	require.Contains(t, strings.Join(log, "|"), "ParameterStatus application_name=")
+	require.NotContains(t, strings.Join(log, "|"), "4111 1111 1111 1111")
+}
+
+// 17. COPY FROM STDIN through the extended protocol, as libpq's
+// PQexecParams does it: the server swallows the Sync that follows Execute
+// (it arrives during COPY IN) and wants a second one after CopyDone. The
+// gateway expects a ReadyForQuery for both, so a stale expSync stays at the
+// head of its queue. An ordinary next query then kills the session; a
+// crafted one gets rows back unmasked.
+func TestReviewExtendedCopyInLeavesStaleSync(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Describe{ObjectType: 'S', Name: "s"},
+		&pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Parse{Query: "COPY items FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok })
+	require.NoError(t, err, "%v", log)
+	r.send(&pgproto3.CopyData{Data: []byte("9001\tx\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{},
+		&pgproto3.Bind{DestinationPortal: "pe", PreparedStatement: "e"}, &pgproto3.Execute{Portal: "pe"}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+}
+
+// 17b. The same with an ordinary pgx query afterwards.
+func TestReviewExtendedCopyInThenPgx(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "COPY items FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok })
+	require.NoError(t, err)
+	r.send(&pgproto3.CopyData{Data: []byte("9002\tx\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+	r.ready()
+	// what pgx does for conn.Query("SELECT ...", args): Parse+Describe+Sync, then Bind+Execute+Sync.
+	r.send(&pgproto3.Parse{Name: "p1", Query: "SELECT name FROM items WHERE id = 1"}, &pgproto3.Describe{ObjectType: 'S', Name: "p1"}, &pgproto3.Sync{})
+	r.ready()
+}
+
+// 18. A refusal inside a pgx batch (one implicit transaction): the client
+// gets 42501 for the batch, but the statements before the refused one were
+// committed; a server-side error would have rolled them back.
+func TestReviewRefusalInBatchCommitsEarlierStatements(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	b := &pgx.Batch{}
+	b.Queue("INSERT INTO items VALUES (7001, 'x')")
+	b.Queue("DROP TABLE users")
+	err := conn.SendBatch(ctx, b).Close()
+	require.Equal(t, "42501", pgCode(err))
+	var n int
+	require.NoError(t, h.target.QueryRow(ctx, "SELECT count(*) FROM items WHERE id = 7001").Scan(&n))
+	b = &pgx.Batch{}
+	b.Queue("INSERT INTO items VALUES (7002, 'x')")
+	b.Queue("SELECT 1/0")
+	err = conn.SendBatch(ctx, b).Close()
+	var m int
+	require.NoError(t, h.target.QueryRow(ctx, "SELECT count(*) FROM items WHERE id = 7002").Scan(&m))
+	require.Equal(t, 0, n, "a refused statement fails its batch like a server error: nothing before it stays")
+	require.Equal(t, 0, m)
+}
+
+func TestReviewRefusalInGroupCommitsEarlierStatementsRaw(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "INSERT INTO items VALUES (7001, 'x')"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "DROP TABLE users"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	var n int
+	require.NoError(t, h.target.QueryRow(context.Background(), "SELECT count(*) FROM items WHERE id = 7001").Scan(&n))
+	require.Equal(t, 0, n, "the group the client was told failed left nothing behind")
+}
+
+func TestReviewSuspendedPortalReExecuteStillMasked(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	q := "SELECT note, password, api_token FROM users, generate_series(1,3) ORDER BY id"
+	r.send(&pgproto3.Parse{Query: q}, &pgproto3.Bind{DestinationPortal: "p", ResultFormatCodes: []int16{1, 0, 1}}, &pgproto3.Execute{Portal: "p", MaxRows: 1}, &pgproto3.Sync{})
+	_, v1 := r.ready()
+	r.send(&pgproto3.Execute{Portal: "p", MaxRows: 2}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
+	_, v2 := r.ready()
+	requireLeak(t, append(v1, v2...))
+}
+
+func TestReviewSimpleCopyInPlusSyncGhost(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Describe{ObjectType: 'S', Name: "s"},
+		&pgproto3.Parse{Name: "e", Query: "SELECT 1/0"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "COPY items FROM STDIN"}, &pgproto3.Sync{}, &pgproto3.CopyData{Data: []byte("9003\tx\n")}, &pgproto3.CopyDone{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{},
+		&pgproto3.Bind{DestinationPortal: "pe", PreparedStatement: "e"}, &pgproto3.Execute{Portal: "pe"}, &pgproto3.Sync{})
+	_, values := r.ready()
+	requireLeak(t, values)
+}

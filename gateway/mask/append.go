@@ -8,7 +8,7 @@ func (m *Masker) Append(dst, v []byte) ([]byte, bool) {
 	if hits.empty() {
 		return append(dst, v...), false
 	}
-	return m.mask(dst, v, &hits)
+	return m.maskHits(dst, v, &hits)
 }
 
 // String masks free text: statements for recordings, Slack messages.
@@ -17,11 +17,19 @@ func (m *Masker) String(s string) string {
 	if hits.empty() {
 		return s
 	}
-	out, ok := m.mask(nil, []byte(s), &hits)
+	out, ok := m.maskHits(nil, []byte(s), &hits)
 	if !ok {
 		return s
 	}
 	return string(out)
+}
+
+// maskHits is mask, or the shortcut of the one detector in hits.
+func (m *Masker) maskHits(dst, v []byte, hits *set) ([]byte, bool) {
+	if d, ok := hits.only(); ok && m.detectors[d].alone != nil {
+		return m.detectors[d].alone(dst, v)
+	}
+	return m.mask(dst, v, hits)
 }
 
 // mask runs the detectors in hits on v, each with where its keywords start.

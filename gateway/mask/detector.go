@@ -15,6 +15,10 @@ type detector struct {
 	// find appends what it finds in v; at holds where its keywords start in
 	// v, in increasing order.
 	find func(v []byte, at []int, fs []finding) []finding
+	// alone, when set, is a shortcut for a value that triggers this
+	// detector and no other: it appends v to dst masked as find, clean and
+	// write would, and reports whether it replaced anything.
+	alone func(dst, v []byte) ([]byte, bool)
 }
 
 // anchored is a detector's regular expression that matches only where one

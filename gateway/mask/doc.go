@@ -52,5 +52,6 @@
 // matched by hand, anchored expressions run at each keyword, and gitleaks'
 // expressions run on a window around each keyword. Working memory is
 // pooled, so a value with a secret costs at most the regular expression's
-// own small allocation.
+// own small allocation. A value in which only an '@' fired, the commonest
+// finding, is masked in one pass with no working memory at all.
 package mask

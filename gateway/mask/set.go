@@ -23,3 +23,18 @@ func (s *set) union(o *set) {
 func (s *set) empty() bool { return *s == set{} }
 
 func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }
+
+// only returns the member of s when it has exactly one.
+func (s *set) only() (int, bool) {
+	at := -1
+	for w, word := range s {
+		if word == 0 {
+			continue
+		}
+		if at >= 0 || word&(word-1) != 0 {
+			return 0, false
+		}
+		at = w*64 + trailingZeros(word)
+	}
+	return at, at >= 0
+}

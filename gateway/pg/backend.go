@@ -103,27 +103,38 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	return nil
 }
 
-// onRowDescription sets how the next rows are masked, and remembers a
-// description that answers a Describe.
+// onRowDescription sets how the next rows are masked, or answers a
+// Describe.
 func (s *session) onRowDescription(msg []byte) error {
 	plan, fields, err := s.planFor(msg)
 	if err != nil {
 		return err
 	}
+	return s.onDescription(msg, plan, fields, true)
+}
+
+func (s *session) onNoData(msg []byte) error {
+	return s.onDescription(msg, nil, []field{}, false)
+}
+
+// onDescription handles a RowDescription or NoData: the answer to a
+// Describe, remembered for the statement or portal, or, in a simple Query,
+// the shape of the rows that follow.
+func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows bool) error {
 	e, _ := s.q.peek()
-	switch e.kind {
-	case expDescribeStatement:
+	switch {
+	case e.kind == expDescribeStatement:
 		s.popFinish()
 		if e.stmt != nil {
 			e.stmt.fields.Store(&fields)
 		}
-	case expDescribePortal:
+	case e.kind == expDescribePortal:
 		s.popFinish()
 		s.portalPlans[e.portal] = plan
 		if e.swallow {
 			return nil
 		}
-	default:
+	case rows:
 		s.plan = plan
 	}
 	s.cw = append(s.cw, msg...)
@@ -146,26 +157,6 @@ func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 	}
 	s.plans[string(msg)] = p
 	return p, fields, nil
-}
-
-func (s *session) onNoData(msg []byte) error {
-	e, _ := s.q.peek()
-	switch e.kind {
-	case expDescribeStatement:
-		s.popFinish()
-		if e.stmt != nil {
-			none := []field{}
-			e.stmt.fields.Store(&none)
-		}
-	case expDescribePortal:
-		s.popFinish()
-		s.portalPlans[e.portal] = nil
-		if e.swallow {
-			return nil
-		}
-	}
-	s.cw = append(s.cw, msg...)
-	return nil
 }
 
 // executePlan is the plan of the rows of the Execute at the head of the

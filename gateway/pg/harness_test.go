@@ -192,3 +192,14 @@ func (h *harness) events(g grants.Grant) []grants.SessionEvent {
 	}
 	return out
 }
+
+// onTarget waits until the target runs exactly want backends whose
+// pg_stat_activity row matches cond (a SQL condition).
+func (h *harness) onTarget(cond string, want int, within time.Duration, msg string) {
+	h.t.Helper()
+	require.Eventually(h.t, func() bool {
+		var n int
+		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE "+cond).Scan(&n)
+		return n == want
+	}, within, 10*time.Millisecond, msg)
+}

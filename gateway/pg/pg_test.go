@@ -258,11 +258,7 @@ func TestCancelThroughGateway(t *testing.T) {
 	require.Less(t, time.Since(start), 10*time.Second, "the sleep was cancelled, not waited out")
 	// pgx closes a connection whose query was interrupted; a new one works,
 	// and the target is no longer sleeping.
-	require.Eventually(t, func() bool {
-		var n int
-		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").Scan(&n)
-		return n == 0
-	}, 10*time.Second, 50*time.Millisecond)
+	h.onTarget("query = 'SELECT pg_sleep(30)' AND state = 'active'", 0, 10*time.Second, "")
 }
 
 func TestCancelRequestWithPsql(t *testing.T) {
@@ -276,11 +272,7 @@ func TestCancelRequestWithPsql(t *testing.T) {
 		_, err := conn.PgConn().Exec(ctx, "SELECT pg_sleep(30)").ReadAll()
 		done <- err
 	}()
-	require.Eventually(t, func() bool {
-		var n int
-		_ = h.target.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)' AND state = 'active'").Scan(&n)
-		return n == 1
-	}, 10*time.Second, 20*time.Millisecond)
+	h.onTarget("query = 'SELECT pg_sleep(30)' AND state = 'active'", 1, 10*time.Second, "")
 	require.NoError(t, conn.PgConn().CancelRequest(ctx))
 	select {
 	case err := <-done:
@@ -383,11 +375,7 @@ func TestRevokeCutsSessionOff(t *testing.T) {
 		_, err := conn.Exec(context.Background(), "SELECT pg_sleep(20)")
 		done <- err
 	}()
-	require.Eventually(t, func() bool {
-		var n int
-		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(20)' AND state = 'active'").Scan(&n)
-		return n == 1
-	}, 10*time.Second, 20*time.Millisecond, "the cut-off must interrupt a running statement")
+	h.onTarget("query = 'SELECT pg_sleep(20)' AND state = 'active'", 1, 10*time.Second, "the cut-off must interrupt a running statement")
 	_, err := h.store.Revoke(context.Background(), g.ID, grants.Identity{Email: "alice@example.com"}, "incident over", h.clock.Now())
 	require.NoError(t, err)
 	select {

@@ -213,18 +213,10 @@ func TestReviewCutOffWithNonReadingClient(t *testing.T) {
 	r.send(&pgproto3.Query{String: "SELECT repeat('x', 1000) FROM generate_series(1, 200000)"})
 	// Wait until the target is blocked writing to the gateway, which is
 	// blocked writing to a client that does not read.
-	require.Eventually(t, func() bool {
-		var n int
-		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'ClientWrite' AND query LIKE 'SELECT repeat%'").Scan(&n)
-		return n == 1
-	}, 10*time.Second, 20*time.Millisecond)
+	h.onTarget("wait_event = 'ClientWrite' AND query LIKE 'SELECT repeat%'", 1, 10*time.Second, "")
 	_, err := h.store.Revoke(context.Background(), g.ID, grants.Identity{Email: "alice@example.com"}, "stop", h.clock.Now())
 	require.NoError(t, err)
-	require.Eventually(t, func() bool {
-		var n int
-		_ = h.target.QueryRow(context.Background(), "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT repeat%'").Scan(&n)
-		return n == 0
-	}, 2*time.Second, 10*time.Millisecond, "the target connection is closed within 2 seconds although the client stopped reading")
+	h.onTarget("query LIKE 'SELECT repeat%'", 0, 2*time.Second, "the target connection is closed within 2 seconds although the client stopped reading")
 	require.Eventually(t, func() bool { return h.registry.Count() == 0 }, 10*time.Second, 10*time.Millisecond,
 		"and the session is unregistered")
 }

@@ -215,6 +215,9 @@ func (s *session) popFinish() {
 func (s *session) onError(msg []byte) {
 	s.sqlState = errorCode(msg)
 	head, _ := s.q.peek()
+	if head.kind == expParse && head.stmt != nil {
+		head.stmt.failed.Store(true)
+	}
 	if head.kind == expParse && head.err != nil {
 		// The server failed the stand-in of a refused message: show why.
 		s.cw = appendError(s.cw, head.err)

@@ -178,7 +178,7 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("bad Parse: %w", err)
 	}
-	if _, exists := s.stmts[name]; exists && name != "" {
+	if old, exists := s.stmts[name]; exists && name != "" && !old.failed.Load() {
 		// The server refuses it too; refusing here keeps what the gateway
 		// knows about the name true.
 		s.refuseInGroup(&pgError{severity: "ERROR", code: "42P05", message: fmt.Sprintf("prepared statement %q already exists", name)})
@@ -193,7 +193,7 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 		return nil
 	}
 	s.stmts[name] = st
-	s.q.push(expectation{kind: expParse})
+	s.q.push(expectation{kind: expParse, stmt: st})
 	s.send(msg)
 	return nil
 }
@@ -213,6 +213,9 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		return err
 	}
 	p.stmt = s.stmts[string(stmtName)]
+	if p.stmt != nil && p.stmt.failed.Load() {
+		p.stmt = nil
+	}
 	if p.stmt == nil {
 		// A name from SQL PREPARE: its text was decided then, and is
 		// decided again now, as EXECUTE would be.

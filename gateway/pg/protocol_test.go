@@ -468,3 +468,17 @@ func TestReviewSimpleCopyInPlusSyncGhost(t *testing.T) {
 	_, values := r.ready()
 	requireLeak(t, values)
 }
+
+// A named Parse the server refused leaves the name free, as on the server.
+func TestFailedParseFreesTheName(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT * FROM no_such_table"}, &pgproto3.Sync{})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42P01")
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 7"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.NotContains(t, strings.Join(log, "|"), "42P05")
+	require.Equal(t, []string{"7"}, values)
+}

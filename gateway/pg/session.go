@@ -60,6 +60,8 @@ type session struct {
 
 // statement is a prepared statement the client parsed.
 type statement struct {
+	// failed is set when the server refused the Parse: the name is free.
+	failed  atomic.Bool
 	masked  string
 	verdict classify.Verdict
 	// fields come back from a Describe of the statement.

@@ -64,8 +64,10 @@ func (s *Server) handle(ctx context.Context, raw net.Conn) {
 	sess.run()
 }
 
+// writeFatal sends a last error before the connection closes. A client
+// that does not read gets a moment, not a say in when the session ends.
 func writeFatal(conn net.Conn, pe *pgError) {
-	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
 	_, _ = conn.Write(appendError(nil, pe))
 }
 

@@ -95,7 +95,7 @@ func (r *raw) errorResp() {
 
 const secretSQL = "SELECT note, password, api_token FROM users ORDER BY id"
 
-func requireLeak(t *testing.T, values []string) {
+func requireMasked(t *testing.T, values []string) {
 	t.Helper()
 	all := strings.Join(values, "|")
 	if strings.Contains(all, "hunter2") || strings.Contains(all, "4111 1111 1111 1111") || strings.Contains(all, "ghp_aaaa") {
@@ -105,11 +105,10 @@ func requireLeak(t *testing.T, values []string) {
 	}
 }
 
-// 1. A Query sent while the server skips to Sync (after an error, client used
-// Flush) is ignored by the server but leaves an expectation in the queue; from
-// then on every response is attributed to the previous expectation, and rows
-// of an Execute go out with no mask plan.
-func TestReviewFlushThenQueryDesyncLeaksRows(t *testing.T) {
+// A Query sent while the server skips to Sync (after an error and a Flush)
+// would be ignored by the server; the gateway ends the session rather than
+// fall out of step with it.
+func TestQueryInsideOpenGroupEndsSession(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -130,11 +129,10 @@ func TestReviewFlushThenQueryDesyncLeaksRows(t *testing.T) {
 	require.Error(t, err, "the session is closed")
 }
 
-// 2. Close of a statement that the server skips (error earlier in the group)
-// makes the gateway forget the statement while the server keeps it; a later
-// Bind to it is forwarded with no decision, its Execute is neither recorded
-// nor masked.
-func TestReviewSkippedCloseLeavesStatementUnknown(t *testing.T) {
+// A Close the server skipped (an error earlier in its group) leaves a name
+// the gateway no longer knows; a Bind to it is refused, never forwarded
+// undecided.
+func TestBindAfterSkippedCloseIsRefused(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	g := h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -144,14 +142,14 @@ func TestReviewSkippedCloseLeavesStatementUnknown(t *testing.T) {
 	r.ready()
 	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 	for _, e := range h.events(g) {
 		t.Logf("event: %s %q", e.Kind, e.Statement)
 	}
 }
 
-// 3. Execute of a portal the gateway never saw bound: an SQL cursor.
-func TestReviewExecuteOfSQLCursorPortal(t *testing.T) {
+// Execute of a portal the gateway never saw bound (an SQL cursor) is refused.
+func TestExecuteOfUnboundPortalIsRefused(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -159,12 +157,12 @@ func TestReviewExecuteOfSQLCursorPortal(t *testing.T) {
 	r.ready()
 	r.send(&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 }
 
-// 4. A statement described while its answer was NoData (FETCH of a cursor
-// that does not exist yet) keeps an empty plan when it later returns rows.
-func TestReviewStaleStatementDescription(t *testing.T) {
+// A FETCH described before its cursor existed (NoData) is described again at
+// Execute, so its rows are masked.
+func TestFetchIsDescribedAtExecute(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -174,12 +172,12 @@ func TestReviewStaleStatementDescription(t *testing.T) {
 	r.ready()
 	r.send(&pgproto3.Bind{PreparedStatement: "f"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 }
 
-// 6. An ordinary pipelining client (messages of the group arrive after the
-// server's error was read) gets its session killed.
-func TestReviewLatePipelineMessagesAfterErrorKillSession(t *testing.T) {
+// A pipelining client whose group messages arrive after the server's error
+// keeps a working session.
+func TestPipelineAfterErrorStaysInStep(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -191,9 +189,8 @@ func TestReviewLatePipelineMessagesAfterErrorKillSession(t *testing.T) {
 	r.ready()
 }
 
-// 7. A refused Parse followed by Flush (no Sync): the client waits for the
-// error, which the gateway only sends at Sync.
-func TestReviewRefusalWithFlushHangs(t *testing.T) {
+// A refused Parse followed by Flush (no Sync) gets its error at once.
+func TestRefusalIsSentOnFlush(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -203,10 +200,9 @@ func TestReviewRefusalWithFlushHangs(t *testing.T) {
 	require.NoError(t, err, "a server would answer the Flush with the error")
 }
 
-// 9. The grant ends while the client is not reading a large result: the
-// session is never cut off (run waits for the backend half, which is blocked
-// writing to the client).
-func TestReviewCutOffWithNonReadingClient(t *testing.T) {
+// The grant ends while the client is not reading a large result: the
+// session is still cut off.
+func TestCutOffWithNonReadingClient(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	g := h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -221,10 +217,10 @@ func TestReviewCutOffWithNonReadingClient(t *testing.T) {
 		"and the session is unregistered within 2 seconds too")
 }
 
-// 10. A statement whose recording the database refuses (invalid UTF-8, a
-// NUL in a parameter) must not stop recording, and so every statement of
-// every session.
-func TestReviewRecorderPoison(t *testing.T) {
+// A statement whose recording the database refuses (invalid UTF-8, a NUL in
+// a parameter) must not stop recording, and so every statement of every
+// session.
+func TestBadEventDoesNotStopRecording(t *testing.T) {
 	for name, send := range map[string][]pgproto3.FrontendMessage{
 		"invalid utf-8": {&pgproto3.Query{String: "SELECT '\xff'"}},
 		"nul parameter": {&pgproto3.Parse{Query: "SELECT $1::bytea"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("a\x00b")}}, &pgproto3.Execute{}, &pgproto3.Sync{}},
@@ -244,9 +240,9 @@ func TestReviewRecorderPoison(t *testing.T) {
 	}
 }
 
-// 11. Values that are not of a "text-like" OID pass unmasked: record,
-// refcursor, cstring; bytea in binary format; COPY ignores column rules.
-func TestReviewTypeGapsAndCopyColumns(t *testing.T) {
+// Values of types outside the text family (record, refcursor, cstring; bytea
+// in binary format) are still masked.
+func TestNonTextTypesAreMasked(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -265,11 +261,9 @@ func TestReviewTypeGapsAndCopyColumns(t *testing.T) {
 	require.NotContains(t, strings.Join(values, "|"), "4111 1111 1111 1111", "bytea in binary")
 }
 
-// 12. SQL DEALLOCATE + PREPARE under a name the client once Parsed: the
-// gateway keeps the old protocol statement (text, verdict, description) for
-// the name, so Bind runs the new SQL statement with the old mask plan and
-// records the old text.
-func TestReviewSQLRePrepareUnderProtocolName(t *testing.T) {
+// SQL DEALLOCATE and PREPARE under a name the client once Parsed: the next
+// Execute is described again, so the new statement's rows are masked.
+func TestSQLRePrepareForgetsDescriptions(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	g := h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -281,16 +275,15 @@ func TestReviewSQLRePrepareUnderProtocolName(t *testing.T) {
 	r.ready()
 	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 	for _, e := range h.events(g) {
 		t.Logf("event: %s %q %s", e.Kind, e.Statement, e.Classification)
 	}
 }
 
-// 13. Parse of a name that already exists fails on the server, but the
-// gateway replaces its statement: what runs is the old text, what is
-// recorded is the new one.
-func TestReviewDuplicateParseFalsifiesRecording(t *testing.T) {
+// A Parse of a name that already exists is refused, as the server would, so
+// what is recorded is what runs.
+func TestDuplicateParseIsRefused(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	g := h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -305,10 +298,9 @@ func TestReviewDuplicateParseFalsifiesRecording(t *testing.T) {
 	}
 }
 
-// 14. Pending recordings leak when an expectation holding one is popped by
-// the wrong response: the recorder's in-flight count never comes down, and
-// at its limit every statement of every session is refused.
-func TestReviewPendingRecordingLeak(t *testing.T) {
+// Every recording an expectation holds is finished when it leaves the queue,
+// however it leaves.
+func TestNoRecordingLeftOpen(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	inflight := func() int {
@@ -329,9 +321,9 @@ func TestReviewPendingRecordingLeak(t *testing.T) {
 		"no recording is left open when sessions end")
 }
 
-// 15. Refused FunctionCall mid-group after a server error, large result:
-// rows of a statement the client was told was skipped flow unmasked.
-func TestReviewRefusedCallMidGroupLargeResult(t *testing.T) {
+// A FunctionCall inside a group the server is skipping runs nothing and
+// lets no rows out.
+func TestRefusedCallMidGroupRunsNothing(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -346,11 +338,11 @@ func TestReviewRefusedCallMidGroupLargeResult(t *testing.T) {
 		log = append(log[:3], log[len(log)-3:]...)
 	}
 	t.Logf("transcript (abridged): %v (%v), %d values", log, err, len(values))
-	requireLeak(t, values)
+	requireMasked(t, values)
 }
 
-// 16. Channels that carry values with no masking at all.
-func TestReviewNotifyAndParameterStatusUnmasked(t *testing.T) {
+// Notification payloads and reported settings are masked like rows.
+func TestNotificationsAndSettingsAreMasked(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -364,13 +356,10 @@ func TestReviewNotifyAndParameterStatusUnmasked(t *testing.T) {
 	require.NotContains(t, strings.Join(log, "|"), "4111 1111 1111 1111")
 }
 
-// 17. COPY FROM STDIN through the extended protocol, as libpq's
-// PQexecParams does it: the server swallows the Sync that follows Execute
-// (it arrives during COPY IN) and wants a second one after CopyDone. The
-// gateway expects a ReadyForQuery for both, so a stale expSync stays at the
-// head of its queue. An ordinary next query then kills the session; a
-// crafted one gets rows back unmasked.
-func TestReviewExtendedCopyInLeavesStaleSync(t *testing.T) {
+// COPY FROM STDIN through the extended protocol, as libpq's PQexecParams
+// does it: the server ignores the Sync sent during COPY IN, and so does the
+// gateway's queue.
+func TestExtendedCopyInStaysInStep(t *testing.T) {
 	h := newHarness(t, harnessOpts{risky: "allow"})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	r := h.raw(bob)
@@ -385,11 +374,11 @@ func TestReviewExtendedCopyInLeavesStaleSync(t *testing.T) {
 	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{},
 		&pgproto3.Bind{DestinationPortal: "pe", PreparedStatement: "e"}, &pgproto3.Execute{Portal: "pe"}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 }
 
-// 17b. The same with an ordinary pgx query afterwards.
-func TestReviewExtendedCopyInThenPgx(t *testing.T) {
+// The same, with an ordinary pgx query afterwards.
+func TestExtendedCopyInThenPgx(t *testing.T) {
 	h := newHarness(t, harnessOpts{risky: "allow"})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	r := h.raw(bob)
@@ -403,10 +392,9 @@ func TestReviewExtendedCopyInThenPgx(t *testing.T) {
 	r.ready()
 }
 
-// 18. A refusal inside a pgx batch (one implicit transaction): the client
-// gets 42501 for the batch, but the statements before the refused one were
-// committed; a server-side error would have rolled them back.
-func TestReviewRefusalInBatchCommitsEarlierStatements(t *testing.T) {
+// A refusal inside a pgx batch fails the batch as a server error would:
+// nothing before it stays.
+func TestRefusalRollsBackItsBatch(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
@@ -428,7 +416,7 @@ func TestReviewRefusalInBatchCommitsEarlierStatements(t *testing.T) {
 	require.Equal(t, 0, m)
 }
 
-func TestReviewRefusalInGroupCommitsEarlierStatementsRaw(t *testing.T) {
+func TestRefusalRollsBackItsGroup(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	r := h.raw(bob)
@@ -440,7 +428,7 @@ func TestReviewRefusalInGroupCommitsEarlierStatementsRaw(t *testing.T) {
 	require.Equal(t, 0, n, "the group the client was told failed left nothing behind")
 }
 
-func TestReviewSuspendedPortalReExecuteStillMasked(t *testing.T) {
+func TestSuspendedPortalStaysMasked(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	r := h.raw(bob)
@@ -451,10 +439,10 @@ func TestReviewSuspendedPortalReExecuteStillMasked(t *testing.T) {
 	_, v1 := r.ready()
 	r.send(&pgproto3.Execute{Portal: "p", MaxRows: 2}, &pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
 	_, v2 := r.ready()
-	requireLeak(t, append(v1, v2...))
+	requireMasked(t, append(v1, v2...))
 }
 
-func TestReviewSimpleCopyInPlusSyncGhost(t *testing.T) {
+func TestSimpleCopyInIgnoresSync(t *testing.T) {
 	h := newHarness(t, harnessOpts{risky: "allow"})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	r := h.raw(bob)
@@ -466,7 +454,7 @@ func TestReviewSimpleCopyInPlusSyncGhost(t *testing.T) {
 	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{},
 		&pgproto3.Bind{DestinationPortal: "pe", PreparedStatement: "e"}, &pgproto3.Execute{Portal: "pe"}, &pgproto3.Sync{})
 	_, values := r.ready()
-	requireLeak(t, values)
+	requireMasked(t, values)
 }
 
 // A named Parse the server refused leaves the name free, as on the server.

@@ -2,13 +2,9 @@ package broker
 
 import (
 	"context"
-	"errors"
 
 	"github.com/google/uuid"
 )
-
-// ErrNoReviewer is what a held statement gets when no reviewer can be asked.
-var ErrNoReviewer = errors.New("no reviewer is reachable")
 
 // HeldStatement is a risky statement waiting for a reviewer, as shown to
 // them: already masked.

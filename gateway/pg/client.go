@@ -90,7 +90,7 @@ func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) err
 	case 'F':
 		// The fast-path function call runs a function by OID, out of
 		// sight of the parser: never.
-		s.refuseQuery("", refused("function calls through the fast-path protocol are not allowed by jitgate", ""))
+		s.refuseQuery(refused("function calls through the fast-path protocol are not allowed by jitgate", ""))
 	case 'X':
 		s.send(msg)
 		_ = s.flushUpstream()
@@ -127,12 +127,12 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 	masked := s.srv.cfg.Masker.String(sql)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
-		s.refuseQuery(masked, pe)
+		s.refuseQuery(pe)
 		return nil
 	}
 	rec, err := s.srv.cfg.Recorder.Begin(ev)
 	if err != nil {
-		s.refuseQuery(masked, recorderRefusal(err))
+		s.refuseQuery(recorderBehind)
 		return nil
 	}
 	s.q.push(expectation{kind: expQuery, rec: rec, start: time.Now()})
@@ -142,7 +142,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 
 // refuseQuery answers a Query or FunctionCall with an error instead of
 // running it. The refusal is recorded best-effort: it changed nothing.
-func (s *session) refuseQuery(masked string, pe *pgError) {
+func (s *session) refuseQuery(pe *pgError) {
 	s.q.push(expectation{kind: expRefusedQuery, err: pe})
 	s.send(syncMsg)
 }
@@ -164,9 +164,8 @@ func (s *session) refuseInGroup(pe *pgError) {
 	s.send(refusedParse)
 }
 
-func recorderRefusal(err error) *pgError {
-	return &pgError{severity: "ERROR", code: stateResources, message: "jitgate cannot record this statement right now, so it was not run", hint: "try again shortly"}
-}
+// recorderBehind refuses a statement that could not be recorded.
+var recorderBehind = &pgError{severity: "ERROR", code: stateResources, message: "jitgate cannot record this statement right now, so it was not run", hint: "try again shortly"}
 
 func (s *session) onParse(ctx context.Context, msg []byte) error {
 	b := body(msg)
@@ -338,25 +337,21 @@ func (s *session) onExecute(msg []byte) error {
 		s.refuseInGroup(refused("jitgate only runs portals bound in this session through it", ""))
 		return nil
 	}
-	e := expectation{kind: expExecute, portal: name, start: time.Now()}
-	{
-		ev := s.event("execute", p.stmt.masked, p.params, p.stmt.verdict)
-		ev.Decision = "allow"
-		rec, err := s.srv.cfg.Recorder.Begin(ev)
-		if err != nil {
-			s.refuseInGroup(recorderRefusal(err))
-			return nil
-		}
-		e.rec = rec
-		if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
-			e.plan = newRowPlan(s.srv.cfg.Masker, withFormats(*fields, p.formats))
-		} else if !p.described {
-			// Nothing says what the rows will hold: ask, and keep the
-			// answer from the client, who did not ask.
-			s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
-			s.send(describePortalMsg(name))
-			p.described = true
-		}
+	ev := s.event("execute", p.stmt.masked, p.params, p.stmt.verdict)
+	rec, err := s.srv.cfg.Recorder.Begin(ev)
+	if err != nil {
+		s.refuseInGroup(recorderBehind)
+		return nil
+	}
+	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec}
+	if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
+		e.plan = p.stmt.planFor(s.srv.cfg.Masker, fields, p.formats)
+	} else if !p.described {
+		// Nothing says what the rows will hold: ask, and keep the
+		// answer from the client, who did not ask.
+		s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
+		s.send(describePortalMsg(name))
+		p.described = true
 	}
 	s.q.push(e)
 	s.send(msg)

@@ -6,12 +6,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/jitgate/jitgate/gateway"
+	"github.com/jitgate/jitgate/gateway/mask"
 	"github.com/jitgate/jitgate/gateway/pg/classify"
 	"github.com/jitgate/jitgate/grants"
 	"github.com/jitgate/jitgate/internal/config"
@@ -66,6 +68,22 @@ type statement struct {
 	verdict classify.Verdict
 	// fields come back from a Describe of the statement.
 	fields atomic.Pointer[[]field]
+	// plan, planFields and planFormats cache the last Execute's plan.
+	plan        *rowPlan
+	planFields  *[]field
+	planFormats []int16
+}
+
+// planFor returns the mask plan of an Execute of the statement with the
+// given result formats. The client half alone calls it; the plan is kept
+// while the description and formats stay the same, as they do for a
+// prepared statement run again and again.
+func (st *statement) planFor(m *mask.Masker, fields *[]field, formats []int16) *rowPlan {
+	if st.plan == nil || st.planFields != fields || !slices.Equal(st.planFormats, formats) {
+		st.plan = newRowPlan(m, withFormats(*fields, formats))
+		st.planFields, st.planFormats = fields, formats
+	}
+	return st.plan
 }
 
 // portal is a bound statement.

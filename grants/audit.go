@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -85,6 +86,9 @@ func (s *Store) appendAudit(ctx context.Context, tx pgx.Tx, at time.Time, ev eve
 	if err := s.q.InsertAuditEvent(ctx, tx, row); err != nil {
 		return fmt.Errorf("append audit event %s: %w", ev.action, interpretError(err))
 	}
+	if err := s.q.Notify(ctx, tx, sqlc.NotifyParams{Channel: AuditChannel, Payload: strconv.FormatInt(id, 10)}); err != nil {
+		return fmt.Errorf("notify audit event: %w", err)
+	}
 	return nil
 }
 
@@ -149,6 +153,26 @@ func (s *Store) AuditTrail(ctx context.Context, requestID uuid.UUID) ([]AuditEve
 	if err != nil {
 		return nil, fmt.Errorf("read audit trail of %s: %w", requestID, err)
 	}
+	return auditFromRows(rows)
+}
+
+// AuditChannel is the NOTIFY channel on which every appended audit event's
+// ID goes out, so followers of the log wake up at once instead of polling.
+const AuditChannel = "jitgate_audit"
+
+// AuditAfter returns up to limit audit events that follow afterID, oldest
+// first. Appends take turns on a lock held until commit, so IDs become
+// visible in order and a follower that resumes after the last ID it read
+// misses nothing.
+func (s *Store) AuditAfter(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error) {
+	rows, err := s.q.ListAuditEvents(ctx, s.db, sqlc.ListAuditEventsParams{AfterID: afterID, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, fmt.Errorf("read audit events after %d: %w", afterID, err)
+	}
+	return auditFromRows(rows)
+}
+
+func auditFromRows(rows []sqlc.AuditEvent) ([]AuditEvent, error) {
 	out := make([]AuditEvent, 0, len(rows))
 	for _, r := range rows {
 		ev := AuditEvent{
@@ -161,4 +185,27 @@ func (s *Store) AuditTrail(ctx context.Context, requestID uuid.UUID) ([]AuditEve
 		out = append(out, ev)
 	}
 	return out, nil
+}
+
+// AuditCursor returns how far the named follower has got.
+func (s *Store) AuditCursor(ctx context.Context, name string) (int64, error) {
+	id, err := s.q.GetAuditCursor(ctx, s.db, name)
+	if err != nil {
+		return 0, fmt.Errorf("audit cursor %s: %w", name, interpretError(err))
+	}
+	return id, nil
+}
+
+// AdvanceAuditCursor moves the named follower from from to to. It fails
+// with ErrConflict when the cursor is no longer at from: another replica
+// told those events already.
+func (s *Store) AdvanceAuditCursor(ctx context.Context, name string, from, to int64) error {
+	n, err := s.q.AdvanceAuditCursor(ctx, s.db, sqlc.AdvanceAuditCursorParams{Name: name, FromID: from, ToID: to})
+	if err != nil {
+		return fmt.Errorf("advance audit cursor %s: %w", name, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: audit cursor %s is no longer at %d", ErrConflict, name, from)
+	}
+	return nil
 }

@@ -44,7 +44,7 @@ func (s *Store) notifyChange(ctx context.Context, tx pgx.Tx, g Grant) error {
 	if err != nil {
 		return fmt.Errorf("encode grant change: %w", err)
 	}
-	if err := s.q.NotifyGrantChange(ctx, tx, sqlc.NotifyGrantChangeParams{Channel: ChangeChannel, Payload: string(payload)}); err != nil {
+	if err := s.q.Notify(ctx, tx, sqlc.NotifyParams{Channel: ChangeChannel, Payload: string(payload)}); err != nil {
 		return fmt.Errorf("notify grant change: %w", err)
 	}
 	return nil

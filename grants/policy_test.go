@@ -246,3 +246,34 @@ func TestCheckRevokeAndAcknowledge(t *testing.T) {
 	g.NeedsReview = false
 	require.ErrorIs(t, p.CheckAcknowledge(g, Identity{Email: "ops@example.com"}), ErrConflict)
 }
+
+func TestCheckStatementReview(t *testing.T) {
+	p := testPolicy()
+	pending := StatementReview{Requester: "bob@example.com", Status: StatementPending, WaitsUntil: t0.Add(time.Minute)}
+	decided := pending
+	decided.Status = StatementApproved
+	tests := []struct {
+		name     string
+		r        StatementReview
+		reviewer Identity
+		at       time.Time
+		want     error
+	}{
+		{"reviewer", pending, Identity{Email: "Alice@Example.com"}, t0, nil},
+		{"reviewer by group", pending, Identity{Email: "carol@example.com", Groups: []string{"db-admins"}}, t0, nil},
+		{"own statement", pending, Identity{Email: "BOB@example.com"}, t0, ErrSelfReview},
+		{"not a reviewer", pending, Identity{Email: "eve@example.com"}, t0, ErrNotReviewer},
+		{"already decided", decided, Identity{Email: "alice@example.com"}, t0, ErrConflict},
+		{"wait ran out", pending, Identity{Email: "alice@example.com"}, t0.Add(time.Minute), ErrExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := p.CheckStatementReview(tt.r, tt.reviewer, tt.at)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}

@@ -78,8 +78,9 @@ WHERE NOT @active_only::boolean
 ORDER BY starts_at DESC, id
 LIMIT @max_rows;
 
--- NotifyGrantChange tells every replica's gateway that a grant changed. It
+-- Notify tells every replica that something changed: a grant (so gateways
+-- close its sessions), an audit event (so the chat follower wakes up). It
 -- runs inside the transaction of the change, so the notice goes out exactly
 -- when the change commits, and never for one that rolled back.
--- name: NotifyGrantChange :exec
+-- name: Notify :exec
 SELECT pg_notify(@channel::text, @payload::text);

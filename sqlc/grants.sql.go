@@ -425,19 +425,20 @@ func (q *Queries) LockGrant(ctx context.Context, db DBTX, id uuid.UUID) (Grant, 
 	return i, err
 }
 
-const notifyGrantChange = `-- name: NotifyGrantChange :exec
+const notify = `-- name: Notify :exec
 SELECT pg_notify($1::text, $2::text)
 `
 
-type NotifyGrantChangeParams struct {
+type NotifyParams struct {
 	Channel string
 	Payload string
 }
 
-// NotifyGrantChange tells every replica's gateway that a grant changed. It
+// Notify tells every replica that something changed: a grant (so gateways
+// close its sessions), an audit event (so the chat follower wakes up). It
 // runs inside the transaction of the change, so the notice goes out exactly
 // when the change commits, and never for one that rolled back.
-func (q *Queries) NotifyGrantChange(ctx context.Context, db DBTX, arg NotifyGrantChangeParams) error {
-	_, err := db.Exec(ctx, notifyGrantChange, arg.Channel, arg.Payload)
+func (q *Queries) Notify(ctx context.Context, db DBTX, arg NotifyParams) error {
+	_, err := db.Exec(ctx, notify, arg.Channel, arg.Payload)
 	return err
 }

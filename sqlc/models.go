@@ -10,6 +10,11 @@ import (
 	"github.com/google/uuid"
 )
 
+type AuditCursor struct {
+	Name   string
+	LastID int64
+}
+
 type AuditEvent struct {
 	ID        int64
 	At        time.Time
@@ -20,6 +25,11 @@ type AuditEvent struct {
 	Details   string
 	PrevHash  []byte
 	Hash      []byte
+}
+
+type ChatDelivery struct {
+	Key        string
+	ReceivedAt time.Time
 }
 
 type Grant struct {
@@ -102,4 +112,20 @@ type SlackMessage struct {
 	Channel   string
 	Ts        string
 	CreatedAt time.Time
+}
+
+type StatementReview struct {
+	ID         uuid.UUID
+	GrantID    uuid.UUID
+	SessionID  uuid.UUID
+	RequestID  uuid.UUID
+	Requester  string
+	Resource   string
+	Statement  string
+	Reasons    []string
+	Status     string
+	CreatedAt  time.Time
+	WaitsUntil time.Time
+	DecidedAt  *time.Time
+	DecidedBy  *string
 }

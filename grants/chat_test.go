@@ -1,0 +1,118 @@
+package grants_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+func TestClaimDeliveryOnceAcrossConcurrentRetries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	var first atomic.Int32
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, err := s.ClaimDelivery(ctx, "trigger:123.456", t0)
+			require.NoError(t, err)
+			if ok {
+				first.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	require.EqualValues(t, 1, first.Load())
+
+	n, err := s.ForgetDeliveries(ctx, t0.Add(time.Hour))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	ok, err := s.ClaimDelivery(ctx, "trigger:123.456", t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.True(t, ok, "a forgotten key is new again")
+}
+
+func TestAuditCursorFollowsTheLogInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	start, err := s.AuditCursor(ctx, "slack")
+	require.NoError(t, err)
+	require.Zero(t, start, "a fresh database starts at the beginning")
+
+	req, err := s.CreateRequest(ctx, ask("prod-db", time.Hour), t0)
+	require.NoError(t, err)
+	_, err = s.Review(ctx, req.ID, alice, grants.Approve, "", t0.Add(time.Minute))
+	require.NoError(t, err)
+
+	evs, err := s.AuditAfter(ctx, start, 100)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Action)
+		require.Equal(t, req.ID, e.RequestID)
+	}
+	require.Equal(t, []string{"request.created", "request.reviewed", "request.approved", "grant.started"}, got)
+	tail, err := s.AuditAfter(ctx, evs[1].ID, 1)
+	require.NoError(t, err)
+	require.Len(t, tail, 1)
+	require.Equal(t, "request.approved", tail[0].Action)
+
+	last := evs[len(evs)-1].ID
+	require.NoError(t, s.AdvanceAuditCursor(ctx, "slack", start, last))
+	require.ErrorIs(t, s.AdvanceAuditCursor(ctx, "slack", start, last), grants.ErrConflict, "a second replica cannot move it from where it was")
+	require.ErrorIs(t, s.AdvanceAuditCursor(ctx, "slack", last, last-1), grants.ErrConflict, "never backwards")
+	now, err := s.AuditCursor(ctx, "slack")
+	require.NoError(t, err)
+	require.Equal(t, last, now)
+	_, err = s.AuditCursor(ctx, "nobody")
+	require.ErrorIs(t, err, grants.ErrNotFound)
+}
+
+func TestChatMessagesAreRememberedPerKind(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	req, err := s.CreateRequest(ctx, ask("prod-db", time.Hour), t0)
+	require.NoError(t, err)
+
+	_, err = s.ChatMessageOf(ctx, req.ID, "request")
+	require.ErrorIs(t, err, grants.ErrNotFound)
+	require.NoError(t, s.SaveChatMessage(ctx, req.ID, "request", grants.ChatMessage{Channel: "C1", TS: "1.000001"}))
+	require.NoError(t, s.SaveChatMessage(ctx, req.ID, "grant", grants.ChatMessage{Channel: "C1", TS: "1.000002"}))
+	m, err := s.ChatMessageOf(ctx, req.ID, "request")
+	require.NoError(t, err)
+	require.Equal(t, grants.ChatMessage{Channel: "C1", TS: "1.000001"}, m)
+	require.ErrorIs(t, s.SaveChatMessage(ctx, uuid.New(), "request", grants.ChatMessage{Channel: "C1", TS: "2.0"}), grants.ErrConflict, "only for a known request")
+}
+
+func TestTryLockIsHeldByOneConnection(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, pool := newStore(t)
+	a, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer a.Release()
+	b, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	defer b.Release()
+	sa, sb := grants.NewStore(a.Conn(), policies()), grants.NewStore(b.Conn(), policies())
+	key := int64(uuid.New().ID())
+	ok, err := sa.TryLock(ctx, key)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = sb.TryLock(ctx, key)
+	require.NoError(t, err)
+	require.False(t, ok, "the other connection does not get it")
+	_, err = a.Conn().Exec(ctx, "SELECT pg_advisory_unlock_all()")
+	require.NoError(t, err)
+}

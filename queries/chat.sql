@@ -1,0 +1,30 @@
+-- name: SaveChatMessage :exec
+INSERT INTO slack_messages (request_id, kind, channel, ts)
+VALUES (@request_id, @kind, @channel, @ts)
+ON CONFLICT (request_id, kind) DO UPDATE
+SET channel = excluded.channel, ts = excluded.ts;
+
+-- name: GetChatMessage :one
+SELECT channel, ts FROM slack_messages
+WHERE request_id = @request_id AND kind = @kind;
+
+-- ClaimDelivery affects one row for the first delivery of a key and none
+-- for every repeat.
+-- name: ClaimDelivery :execrows
+INSERT INTO chat_deliveries (key, received_at)
+VALUES (@key, @now)
+ON CONFLICT (key) DO NOTHING;
+
+-- name: ForgetDeliveries :execrows
+DELETE FROM chat_deliveries WHERE received_at < @before;
+
+-- name: GetAuditCursor :one
+SELECT last_id FROM audit_cursors WHERE name = @name;
+
+-- AdvanceAuditCursor moves a cursor only from where the caller read it.
+-- name: AdvanceAuditCursor :execrows
+UPDATE audit_cursors SET last_id = @to_id
+WHERE name = @name AND last_id = @from_id AND @to_id > last_id;
+
+-- name: TryLock :one
+SELECT pg_try_advisory_lock(@lock_key::bigint);

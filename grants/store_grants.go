@@ -80,6 +80,16 @@ func (s *Store) GetGrant(ctx context.Context, id uuid.UUID) (Grant, error) {
 	return grantFromRow(row), nil
 }
 
+// GrantOfRequest returns the grant an approved request started, or
+// ErrNotFound for a request that has none.
+func (s *Store) GrantOfRequest(ctx context.Context, requestID uuid.UUID) (Grant, error) {
+	row, err := s.q.GetGrantByRequest(ctx, s.db, requestID)
+	if err != nil {
+		return Grant{}, fmt.Errorf("grant of request %s: %w", requestID, interpretError(err))
+	}
+	return grantFromRow(row), nil
+}
+
 // ActiveGrant returns the grant that gives email access to resource at now,
 // or ErrNotFound. A grant past its end is never returned.
 func (s *Store) ActiveGrant(ctx context.Context, email, resource string, now time.Time) (Grant, error) {

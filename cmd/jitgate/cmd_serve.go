@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/jitgate/jitgate/broker"
 	"github.com/jitgate/jitgate/migrations"
 )
 
@@ -39,13 +40,21 @@ func serveCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		if err != nil {
 			return fmt.Errorf("http.listen: %w", err)
 		}
-		services, err := postgresGateway(ctx, cfg, pool, log)
+		c, err := slackChat(cfg, pool, log)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		log.Info("jitgate serving", "version", buildVersion(), "http", ln.Addr().String())
-		services = append(services, func(ctx context.Context) error { return serveHTTP(ctx, ln, httpHandler(pool), log) })
+		services, err := postgresGateway(ctx, cfg, pool, c.reviewer, log)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		jobs := broker.NewJobs(pool, cfg, time.Now, log)
+		services = append(services, c.services...)
+		services = append(services, jobs.Start)
+		log.Info("jitgate serving", "version", buildVersion(), "http", ln.Addr().String(), "slack", string(cfg.Slack.Mode))
+		services = append(services, func(ctx context.Context) error { return serveHTTP(ctx, ln, httpHandler(pool, c.handler), log) })
 		return runAll(ctx, services)
 	}
 }
@@ -59,7 +68,8 @@ func newLogger(e *env, asJSON bool) *slog.Logger {
 
 // httpHandler serves the operational endpoints: liveness, readiness (the
 // database answers and has this binary's schema) and Prometheus metrics.
-func httpHandler(pool *pgxpool.Pool) http.Handler {
+// Slack's HTTP mode, when on, is served under /slack/.
+func httpHandler(pool *pgxpool.Pool, slackHandler http.Handler) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
@@ -80,6 +90,9 @@ func httpHandler(pool *pgxpool.Pool) http.Handler {
 		fmt.Fprintln(w, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if slackHandler != nil {
+		mux.Handle("/slack/", slackHandler)
+	}
 	return mux
 }
 

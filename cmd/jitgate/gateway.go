@@ -29,7 +29,7 @@ type service func(ctx context.Context) error
 // postgresGateway assembles the Postgres gateway and the parts it needs:
 // token verification, the session registry fed by grant changes, and the
 // recorder. It returns nothing to run when the gateway is off.
-func postgresGateway(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, log *slog.Logger) ([]service, error) {
+func postgresGateway(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool, reviewer broker.StatementReviewer, log *slog.Logger) ([]service, error) {
 	gw := cfg.Gateway.Postgres
 	if gw.Listen == "" {
 		return nil, nil
@@ -64,7 +64,7 @@ func postgresGateway(ctx context.Context, cfg *config.Config, pool *pgxpool.Pool
 		Resources: cfg.Resources, TLS: tlsCfg, AllowPlaintext: gw.AllowPlaintext,
 		Verifier: verifier, Grants: store, Registry: registry, Recorder: recorder,
 		Masker: masker, Classifier: classify.New(classify.Options{}),
-		ReviewTimeout: gw.ReviewTimeout, Log: log.With("gateway", "postgres"),
+		Reviewer: reviewer, ReviewTimeout: gw.ReviewTimeout, Log: log.With("gateway", "postgres"),
 	})
 	if err != nil {
 		return nil, err

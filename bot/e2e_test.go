@@ -30,7 +30,7 @@ func TestApproveFlow(t *testing.T) {
 		require.Contains(t, blocksText(m), "INC-123 fixing the index")
 
 		h.click(alice, m, actionApprove)
-		h.threadWith(m, "is active until")
+		h.threadWith(m, ":unlock:")
 		g, err := h.store.ActiveGrant(h.ctx, email(bob), "prod-db", time.Now())
 		require.NoError(t, err, "approval became a grant in the database")
 		require.Equal(t, req.ID, g.RequestID)
@@ -47,6 +47,7 @@ func TestApproveFlow(t *testing.T) {
 			return !hasAction(got, actionApprove) && len(got.Edits) > 0
 		})
 		require.Equal(t, grants.RequestApproved, h.request(req).Status)
+		require.Contains(t, blocksText(h.message(m)), "Approved by <@"+alice+">", "deciders are mentioned, not spelled out")
 	})
 }
 
@@ -70,6 +71,10 @@ func TestDenyWithReason(t *testing.T) {
 			return len(dms) > 0 && strings.Contains(blocksText(dms[len(dms)-1]), "use the replica")
 		})
 		require.Empty(t, h.fake.Views(alice), "the modal closed")
+		h.waitFor("the message to name the denier", func(s *slackfake.Server) bool {
+			got, _ := s.Message(m.Channel, m.TS)
+			return strings.Contains(blocksText(got), "Denied by <@"+alice+">")
+		})
 	})
 }
 
@@ -128,7 +133,7 @@ func TestReplayedDeliveriesChangeNothing(t *testing.T) {
 		click := h.click(alice, m, actionApprove)
 		_, err = h.fake.Redeliver(h.ctx, click)
 		require.NoError(t, err)
-		h.threadWith(m, "is active until")
+		h.threadWith(m, ":unlock:")
 		h.bot.Wait()
 		reviews, err := h.store.Reviews(h.ctx, reqs[0].ID)
 		require.NoError(t, err)
@@ -168,7 +173,7 @@ func TestConcurrentApprovalsMakeOneGrant(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		h.threadWith(m, "is active until")
+		h.threadWith(m, ":unlock:")
 		h.bot.Wait()
 		h.waitFor("nine reviewers told they were late", func(s *slackfake.Server) bool {
 			n := 0
@@ -178,7 +183,7 @@ func TestConcurrentApprovalsMakeOneGrant(t *testing.T) {
 			return n == len(reviewers)-1
 		})
 		require.Equal(t, 1, h.threadCount(m, "approved (1 of 1)"), "one approved message")
-		require.Equal(t, 1, h.threadCount(m, "is active until"))
+		require.Equal(t, 1, h.threadCount(m, ":unlock:"), "one grant-started reply")
 		grantsNow, err := h.store.ListGrants(h.ctx, true, time.Now(), 10)
 		require.NoError(t, err)
 		require.Len(t, grantsNow, 1)
@@ -247,7 +252,7 @@ func TestSlackFailuresAreRetriedAndNothingIsLost(t *testing.T) {
 		h.fake.FailNext("chat.postMessage", 6, slackfake.ServerError)
 		h.fake.FailNext("chat.update", 6, slackfake.RateLimited)
 		h.click(alice, m, actionApprove)
-		h.threadWith(m, "is active until")
+		h.threadWith(m, ":unlock:")
 		h.waitFor("the request message to show the approval", func(s *slackfake.Server) bool {
 			got, _ := s.Message(m.Channel, m.TS)
 			return !hasAction(got, actionApprove)
@@ -384,7 +389,7 @@ func TestHeldStatementIsDecidedInTheThread(t *testing.T) {
 	both(t, func(t *testing.T, h *e2e) {
 		_, m := h.ask("prod-db 1h INC-14 migration")
 		h.click(alice, m, actionApprove)
-		h.threadWith(m, "is active until")
+		h.threadWith(m, ":unlock:")
 		g, err := h.store.ActiveGrant(h.ctx, email(bob), "prod-db", time.Now())
 		require.NoError(t, err)
 		sess, err := h.store.StartSession(h.ctx, g.ID, "postgres", "127.0.0.1:1", time.Now())

@@ -57,7 +57,7 @@ func (b *Bot) Notify(ctx context.Context, ev grants.AuditEvent) error {
 		return err
 	}
 	if st.Grant != nil {
-		c := grantControls{Grant: *st.Grant, Now: b.cfg.Now()}
+		c := grantControls{Grant: *st.Grant, People: st.People, Now: b.cfg.Now()}
 		if _, err := b.upsert(ctx, req.ID, msgControls, anchor.Channel, anchor.TS, renderGrantControls(c)); err != nil {
 			return err
 		}
@@ -82,6 +82,9 @@ func (b *Bot) requestState(ctx context.Context, req grants.Request) (requestStat
 	if st.Requester, err = b.people.mention(ctx, req.Requester); err != nil {
 		return st, err
 	}
+	if st.People, err = b.peopleOf(ctx, st); err != nil {
+		return st, err
+	}
 	if res, ok := b.resource(req.Resource); ok && req.Status == grants.RequestPending {
 		for _, r := range res.Reviewers {
 			m, err := b.people.mentionReviewer(ctx, r)
@@ -92,6 +95,29 @@ func (b *Bot) requestState(ctx context.Context, req grants.Request) (requestStat
 		}
 	}
 	return st, nil
+}
+
+// peopleOf finds the mentions of everyone the request's messages name.
+func (b *Bot) peopleOf(ctx context.Context, st requestState) (people, error) {
+	emails := []string{st.Request.DecidedBy}
+	for _, r := range st.Reviews {
+		emails = append(emails, r.Reviewer)
+	}
+	if st.Grant != nil {
+		emails = append(emails, st.Grant.EndedBy)
+	}
+	p := people{}
+	for _, e := range emails {
+		if !strings.Contains(e, "@") {
+			continue
+		}
+		m, err := b.people.mention(ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		p[grants.NormalizeEmail(e)] = m
+	}
+	return p, nil
 }
 
 // tellEvent posts the event's reply in the thread, once.

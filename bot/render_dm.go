@@ -24,7 +24,7 @@ func renderOutcomeDM(st requestState, conn *connectInfo) message {
 			blocks = connectBlocks(*conn)
 		}
 	case grants.RequestDenied:
-		line = fmt.Sprintf(":x: Your request for %s was denied by %s.", what, mdName(denier(st)))
+		line = fmt.Sprintf(":x: Your request for %s was denied by %s.", what, st.People.name(denier(st)))
 		blocks = []slack.Block{quoteBlock("Reason", denyReason(st))}
 	case grants.RequestTimedOut:
 		line = fmt.Sprintf(":hourglass: Nobody decided your request for %s in time. If you still need it, ask again with `/access`.", what)
@@ -44,7 +44,7 @@ func approvedDMLine(st requestState, what string) string {
 	case grants.KindOperator:
 		return fmt.Sprintf(":white_check_mark: Operator %s gave you %s until %s.", mdName(st.Request.DecidedBy), what, until)
 	}
-	return fmt.Sprintf(":white_check_mark: Your request for %s was approved by %s. It is active until %s.", what, mdNames(approvers(st)), until)
+	return fmt.Sprintf(":white_check_mark: Your request for %s was approved by %s. It is active until %s.", what, st.People.names(approvers(st)), until)
 }
 
 // grantedUntil is when the grant ends, or, without the grant at hand, when

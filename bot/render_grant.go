@@ -13,7 +13,7 @@ import (
 // or the grant named in full). A grant still marked active whose end has
 // passed is told as ended: the expiry job may not have run yet, but it
 // gives no access any more.
-func grantLine(subject string, g grants.Grant, now time.Time) string {
+func grantLine(subject string, g grants.Grant, now time.Time, p people) string {
 	switch g.Status {
 	case grants.GrantActive:
 		if !now.Before(g.ExpiresAt) {
@@ -23,7 +23,7 @@ func grantLine(subject string, g grants.Grant, now time.Time) string {
 	case grants.GrantExpired:
 		return subject + " expired " + slackTime(endOf(g)) + "."
 	case grants.GrantRevoked:
-		return fmt.Sprintf("%s was revoked by %s %s.", subject, mdName(textOr(g.EndedBy, "someone")), slackTime(endOf(g)))
+		return fmt.Sprintf("%s was revoked by %s %s.", subject, p.name(textOr(g.EndedBy, "someone")), slackTime(endOf(g)))
 	case grants.GrantReleased:
 		return subject + " was released by the requester " + slackTime(endOf(g)) + "."
 	}
@@ -54,13 +54,13 @@ func renderGrantControls(c grantControls) message {
 	g := c.Grant
 	what := fmt.Sprintf("*%s* access to *%s*", mdName(string(g.Access)), mdName(g.Resource))
 	if !g.ActiveAt(c.Now) {
-		blocks := append([]slack.Block{textBlock(grantLine(what, g, c.Now))}, grantReasonBlocks(g)...)
-		return message{Text: grantLine(plainWhat(g), g, c.Now), Blocks: blocks}
+		blocks := append([]slack.Block{textBlock(grantLine(what, g, c.Now, c.People))}, grantReasonBlocks(g)...)
+		return message{Text: grantLine(plainWhat(g), g, c.Now, c.People), Blocks: blocks}
 	}
 	line := fmt.Sprintf("%s is active until %s; it can be extended up to %s.",
 		what, slackTime(g.ExpiresAt), slackTime(g.MaxExpiresAt))
 	return message{
-		Text: grantLine(plainWhat(g), g, c.Now),
+		Text: grantLine(plainWhat(g), g, c.Now, c.People),
 		Blocks: []slack.Block{
 			textBlock(line),
 			contextBlock("*Extend* and *Release* are for the requester; *Revoke* is for reviewers."),

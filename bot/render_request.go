@@ -102,9 +102,9 @@ func requestStatus(st requestState) string {
 	}
 	switch r.Status {
 	case grants.RequestApproved:
-		return ":white_check_mark: Approved by " + mdNames(approvers(st)) + "." + grantSuffix(st)
+		return ":white_check_mark: Approved by " + st.People.names(approvers(st)) + "." + grantSuffix(st)
 	case grants.RequestDenied:
-		return ":x: Denied by " + mdName(denier(st)) + "."
+		return ":x: Denied by " + st.People.name(denier(st)) + "."
 	case grants.RequestTimedOut:
 		return ":hourglass: Timed out: no reviewer decided before " + slackTime(r.PendingExpiresAt) + "."
 	case grants.RequestCancelled:
@@ -119,7 +119,7 @@ func pendingStatus(st requestState) string {
 	line := fmt.Sprintf(":hourglass_flowing_sand: Waiting for review: %d of %d approvals. Lapses %s.",
 		len(got), r.ApprovalsRequired, slackTime(r.PendingExpiresAt))
 	if len(got) > 0 {
-		line += "\nApproved so far by " + mdNames(got) + "."
+		line += "\nApproved so far by " + st.People.names(got) + "."
 	}
 	return line
 }
@@ -183,7 +183,7 @@ func grantSuffix(st requestState) string {
 	if st.Grant == nil {
 		return ""
 	}
-	return "\n" + grantLine("Access", *st.Grant, st.Now)
+	return "\n" + grantLine("Access", *st.Grant, st.Now, st.People)
 }
 
 // requestReasonBlocks carry the words a reviewer typed when deciding or

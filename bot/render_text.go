@@ -94,15 +94,6 @@ func andMore(n int) string {
 	return fmt.Sprintf(" and %d more", n)
 }
 
-// mdNames escapes each of list and joins them like mdMentions.
-func mdNames(list []string) string {
-	escaped := make([]string, len(list))
-	for i, s := range list {
-		escaped[i] = mdName(s)
-	}
-	return mdMentions(escaped, maxMentions)
-}
-
 // slackTime shows t in each reader's own time zone; clients that cannot
 // show date tokens print the UTC fallback after the bar.
 func slackTime(t time.Time) string {

@@ -59,7 +59,31 @@ type requestState struct {
 	// Reviewers are the reviewers to mention, in mrkdwn: "<@U123>",
 	// "<!subteam^S123>" or an escaped email or group name.
 	Reviewers []string
-	Now       time.Time
+	// People shows the emails the message names (who reviewed, decided,
+	// ended the grant) as mentions; an email missing from it is shown
+	// escaped.
+	People people
+	Now    time.Time
+}
+
+// people maps normalized emails to how to show them in mrkdwn.
+type people map[string]string
+
+// name shows one person: their mention when known, else the escaped name.
+func (p people) name(email string) string {
+	if m, ok := p[grants.NormalizeEmail(email)]; ok {
+		return m
+	}
+	return mdName(email)
+}
+
+// names shows a list of people, cut to maxMentions.
+func (p people) names(emails []string) string {
+	shown := make([]string, len(emails))
+	for i, e := range emails {
+		shown[i] = p.name(e)
+	}
+	return mdMentions(shown, maxMentions)
 }
 
 // eventState is one audit event to tell as a reply in the request's thread.
@@ -79,8 +103,9 @@ type eventState struct {
 // grantControls is the thread message that carries a grant's buttons while
 // it is active.
 type grantControls struct {
-	Grant grants.Grant
-	Now   time.Time
+	Grant  grants.Grant
+	People people
+	Now    time.Time
 }
 
 // statementState is a held statement's thread message.

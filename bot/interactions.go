@@ -58,7 +58,7 @@ func (b *Bot) clicked(ctx context.Context, cb slack.InteractionCallback, a *slac
 			return
 		}
 		if a.ActionID == actionExtend {
-			b.openModal(ctx, cb, extendModal(g, b.cfg.Now()))
+			b.openModal(ctx, cb, extendModal(g, b.cfg.Now(), b.cfg.Command))
 		} else {
 			b.openModal(ctx, cb, revokeModal(g))
 		}

@@ -67,7 +67,7 @@ func (b *Bot) Notify(ctx context.Context, ev grants.AuditEvent) error {
 
 // requestState reads what the request's message shows.
 func (b *Bot) requestState(ctx context.Context, req grants.Request) (requestState, error) {
-	st := requestState{Request: req, Now: b.cfg.Now()}
+	st := requestState{Request: req, Command: b.cfg.Command, Now: b.cfg.Now()}
 	var err error
 	if st.Reviews, err = b.store.Reviews(ctx, req.ID); err != nil {
 		return st, err

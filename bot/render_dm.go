@@ -27,7 +27,7 @@ func renderOutcomeDM(st requestState, conn *connectInfo) message {
 		line = fmt.Sprintf(":x: Your request for %s was denied by %s.", what, st.People.name(denier(st)))
 		blocks = []slack.Block{quoteBlock("Reason", denyReason(st))}
 	case grants.RequestTimedOut:
-		line = fmt.Sprintf(":hourglass: Nobody decided your request for %s in time. If you still need it, ask again with `/access`.", what)
+		line = fmt.Sprintf(":hourglass: Nobody decided your request for %s in time. If you still need it, ask again with `%s`.", what, escape(textOr(st.Command, "/access")))
 	case grants.RequestCancelled:
 		line = fmt.Sprintf(":no_entry_sign: You cancelled your request for %s.", what)
 	default:

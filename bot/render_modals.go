@@ -134,10 +134,10 @@ func denyModal(requestID uuid.UUID) slack.ModalViewRequest {
 // extendModal asks by how much to extend a grant, within the cap fixed
 // when it started; the duration is added to the grant's current end.
 // Extending needs a reason too, as every change to a grant does.
-func extendModal(g grants.Grant, now time.Time) slack.ModalViewRequest {
+func extendModal(g grants.Grant, now time.Time, command string) slack.ModalViewRequest {
 	what := fmt.Sprintf("*%s* access to *%s*", mdName(string(g.Access)), mdName(g.Resource))
 	if !g.ActiveAt(now) {
-		return infoModal(viewExtend, "Extend access", what+" has already ended: ask for it again with `/access`.")
+		return infoModal(viewExtend, "Extend access", what+" has already ended: ask for it again with `"+escape(textOr(command, "/access"))+"`.")
 	}
 	durations := durationChoices(g.MaxExpiresAt.Sub(g.ExpiresAt))
 	if len(durations) == 0 {

@@ -54,7 +54,7 @@ func TestRenderModalsCarryTheContract(t *testing.T) {
 		{"request", requestModal([]resourceChoice{{Name: "prod-db", Kind: "postgres", MaxDuration: time.Hour}}), viewRequest, "",
 			sameIDs(inputResource, inputAccess, inputDuration, inputReason)},
 		{"deny", denyModal(renderRequestID), viewDeny, renderRequestID.String(), sameIDs(inputReason)},
-		{"extend", extendModal(g, renderNow), viewExtend, g.ID.String(), sameIDs(inputDuration, inputReason)},
+		{"extend", extendModal(g, renderNow, "/access"), viewExtend, g.ID.String(), sameIDs(inputDuration, inputReason)},
 		{"revoke", revokeModal(g), viewRevoke, g.ID.String(), sameIDs(inputReason)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,9 +76,9 @@ func TestRenderModalsWithNothingToChoose(t *testing.T) {
 	for name, m := range map[string]slack.ModalViewRequest{
 		"no resources":   requestModal(nil),
 		"no durations":   requestModal([]resourceChoice{{Name: "prod-db", Kind: "postgres"}}),
-		"grant at cap":   extendModal(atCap, renderNow),
-		"grant ended":    extendModal(ended, renderNow),
-		"grant past end": extendModal(fixtureGrant(), renderNow.Add(3*time.Hour)),
+		"grant at cap":   extendModal(atCap, renderNow, "/access"),
+		"grant ended":    extendModal(ended, renderNow, "/access"),
+		"grant past end": extendModal(fixtureGrant(), renderNow.Add(3*time.Hour), "/access"),
 	} {
 		require.Nil(t, m.Submit, "%s: nothing to submit", name)
 		require.Empty(t, modalInputIDs(t, m), "%s: no inputs", name)

@@ -294,7 +294,7 @@ func modalFixtures() []renderFixture {
 	return []renderFixture{
 		{name: "modal_request", render: func(*testing.T) any { return requestModal(choices) }},
 		{name: "modal_deny", render: func(*testing.T) any { return denyModal(renderRequestID) }},
-		{name: "modal_extend", render: func(*testing.T) any { return extendModal(fixtureGrant(), renderNow) }},
+		{name: "modal_extend", render: func(*testing.T) any { return extendModal(fixtureGrant(), renderNow, "/access") }},
 		{name: "modal_revoke", render: func(*testing.T) any { return revokeModal(fixtureGrant()) }},
 	}
 }

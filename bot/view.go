@@ -63,7 +63,9 @@ type requestState struct {
 	// ended the grant) as mentions; an email missing from it is shown
 	// escaped.
 	People people
-	Now    time.Time
+	// Command is the slash command to ask again with; empty means /access.
+	Command string
+	Now     time.Time
 }
 
 // people maps normalized emails to how to show them in mrkdwn.

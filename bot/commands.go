@@ -37,8 +37,11 @@ func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) any {
 	}
 	nr.Requester = id.Email
 	req, err := b.file(ctx, "command:"+cmd.TriggerID, nr)
-	if err != nil || req == nil {
-		return answerFiled(req, err)
+	switch {
+	case err != nil:
+		return ephemeral(refusal(err))
+	case req == nil:
+		return nil // a repeated delivery: the first one answered
 	}
 	return ephemeral(b.filedText(*req))
 }
@@ -56,13 +59,6 @@ func (b *Bot) file(ctx context.Context, key string, nr grants.NewRequest) (*gran
 		return nil, err
 	}
 	return &req, nil
-}
-
-func answerFiled(req *grants.Request, err error) any {
-	if err != nil {
-		return ephemeral(refusal(err))
-	}
-	return nil // a repeated delivery: the first one answered
 }
 
 func (b *Bot) filedText(req grants.Request) string {

@@ -177,11 +177,12 @@ func (b *Bot) tellRequester(ctx context.Context, ev grants.AuditEvent, st reques
 		return nil
 	}
 	user, err := b.people.userID(ctx, st.Request.Requester)
-	if err != nil || user == "" {
-		if user == "" && err == nil {
-			b.log.Info("no Slack user to tell the outcome to", "requester", st.Request.Requester)
-		}
+	if err != nil {
 		return err
+	}
+	if user == "" {
+		b.log.Info("no Slack user to tell the outcome to", "requester", st.Request.Requester)
+		return nil
 	}
 	return b.postOnce(ctx, st.Request.ID, msgDM(ev.ID), user, "", renderOutcomeDM(st, conn))
 }

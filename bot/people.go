@@ -22,40 +22,64 @@ const directoryTTL = 2 * time.Minute
 // them to the identity the gateway will see.
 var errNoVerifiedEmail = errors.New("slack user has no verified email")
 
-type cached[T any] struct {
-	v  T
+// ttlCache remembers values for directoryTTL. It is safe for concurrent
+// use; two lookups racing for one key both ask Slack, which is harmless.
+type ttlCache[K comparable, V any] struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[K]cached[V]
+}
+
+type cached[V any] struct {
+	v  V
 	at time.Time
+}
+
+func newTTLCache[K comparable, V any](now func() time.Time) *ttlCache[K, V] {
+	return &ttlCache[K, V]{now: now, m: map[K]cached[V]{}}
+}
+
+func (c *ttlCache[K, V]) get(k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || c.now().Sub(e.at) >= directoryTTL {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *ttlCache[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[k] = cached[V]{v: v, at: c.now()}
 }
 
 // directory maps Slack users to identities and emails to mentions, with
 // what Slack said cached for directoryTTL.
 type directory struct {
-	api *slack.Client
-	now func() time.Time
-
-	mu     sync.Mutex
-	users  map[string]cached[grants.Identity] // Slack user ID → identity
-	emails map[string]cached[string]          // email → Slack user ID, "" when none
-	groups *cached[[]slack.UserGroup]
+	api    *slack.Client
+	users  *ttlCache[string, grants.Identity]     // Slack user ID → identity
+	emails *ttlCache[string, string]              // email → Slack user ID, "" when none
+	groups *ttlCache[struct{}, []slack.UserGroup] // the workspace's user groups
 }
 
 func newDirectory(api *slack.Client, now func() time.Time) *directory {
-	return &directory{api: api, now: now, users: map[string]cached[grants.Identity]{}, emails: map[string]cached[string]{}}
-}
-
-func fresh[T any](c cached[T], ok bool, now time.Time) bool {
-	return ok && now.Sub(c.at) < directoryTTL
+	return &directory{
+		api:    api,
+		users:  newTTLCache[string, grants.Identity](now),
+		emails: newTTLCache[string, string](now),
+		groups: newTTLCache[struct{}, []slack.UserGroup](now),
+	}
 }
 
 // identity is who a Slack user is to jitgate: their verified profile email,
 // and the handles of the Slack user groups they belong to, which stand for
 // "group:NAME" reviewers.
 func (d *directory) identity(ctx context.Context, userID string) (grants.Identity, error) {
-	d.mu.Lock()
-	c, ok := d.users[userID]
-	d.mu.Unlock()
-	if fresh(c, ok, d.now()) {
-		return c.v, nil
+	if id, ok := d.users.get(userID); ok {
+		return id, nil
 	}
 	u, err := d.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
@@ -76,38 +100,28 @@ func (d *directory) identity(ctx context.Context, userID string) (grants.Identit
 			}
 		}
 	}
-	d.mu.Lock()
-	d.users[userID] = cached[grants.Identity]{v: id, at: d.now()}
-	d.emails[id.Email] = cached[string]{v: userID, at: d.now()}
-	d.mu.Unlock()
+	d.users.put(userID, id)
+	d.emails.put(id.Email, userID)
 	return id, nil
 }
 
 func (d *directory) userGroups(ctx context.Context) ([]slack.UserGroup, error) {
-	d.mu.Lock()
-	g := d.groups
-	d.mu.Unlock()
-	if g != nil && fresh(*g, true, d.now()) {
-		return g.v, nil
+	if groups, ok := d.groups.get(struct{}{}); ok {
+		return groups, nil
 	}
 	groups, err := d.api.GetUserGroupsContext(ctx, slack.GetUserGroupsOptionIncludeUsers(true))
 	if err != nil {
 		return nil, fmt.Errorf("usergroups.list: %w", err)
 	}
-	d.mu.Lock()
-	d.groups = &cached[[]slack.UserGroup]{v: groups, at: d.now()}
-	d.mu.Unlock()
+	d.groups.put(struct{}{}, groups)
 	return groups, nil
 }
 
 // userID finds the Slack user with email; "" when there is none.
 func (d *directory) userID(ctx context.Context, email string) (string, error) {
 	email = grants.NormalizeEmail(email)
-	d.mu.Lock()
-	c, ok := d.emails[email]
-	d.mu.Unlock()
-	if fresh(c, ok, d.now()) {
-		return c.v, nil
+	if id, ok := d.emails.get(email); ok {
+		return id, nil
 	}
 	u, err := d.api.GetUserByEmailContext(ctx, email)
 	id := ""
@@ -117,9 +131,7 @@ func (d *directory) userID(ctx context.Context, email string) (string, error) {
 	case !isSlackError(err, "users_not_found"):
 		return "", fmt.Errorf("users.lookupByEmail: %w", err)
 	}
-	d.mu.Lock()
-	d.emails[email] = cached[string]{v: id, at: d.now()}
-	d.mu.Unlock()
+	d.emails.put(email, id)
 	return id, nil
 }
 

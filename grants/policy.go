@@ -155,13 +155,22 @@ func (p Policy) CheckBreakGlass(r NewRequest) error {
 
 // CheckReview decides whether reviewer may record a review on req at now.
 func (p Policy) CheckReview(req Request, reviewer Identity, now time.Time) error {
-	if NormalizeEmail(reviewer.Email) == req.Requester {
+	if err := p.checkReviewer(req.Requester, reviewer); err != nil {
+		return err
+	}
+	return req.checkPending(now)
+}
+
+// checkReviewer decides whether reviewer may decide for what requester
+// asked: a reviewer of the resource, never the requester themselves.
+func (p Policy) checkReviewer(requester string, reviewer Identity) error {
+	if NormalizeEmail(reviewer.Email) == requester {
 		return ErrSelfReview
 	}
 	if !p.IsReviewer(reviewer) {
 		return ErrNotReviewer
 	}
-	return req.checkPending(now)
+	return nil
 }
 
 // CheckRevoke decides whether actor may end someone's grant.

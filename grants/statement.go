@@ -49,11 +49,8 @@ type StatementReview struct {
 // at now: a reviewer of the resource, never the person whose session holds
 // it, and only while the session still waits.
 func (p Policy) CheckStatementReview(r StatementReview, reviewer Identity, now time.Time) error {
-	if NormalizeEmail(reviewer.Email) == r.Requester {
-		return ErrSelfReview
-	}
-	if !p.IsReviewer(reviewer) {
-		return ErrNotReviewer
+	if err := p.checkReviewer(r.Requester, reviewer); err != nil {
+		return err
 	}
 	if r.Status != StatementPending {
 		return fmt.Errorf("%w: statement review %s is %s", ErrConflict, r.ID, r.Status)

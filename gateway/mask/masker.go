@@ -78,5 +78,10 @@ func ownDetectors() []detector {
 // which case the whole value is masked.
 func (m *Masker) Column(name string) bool { return m.columns.match(name) }
 
+// HasColumnRules reports whether any column rule is set: without one, no
+// column name can change how a value is masked, so callers need not find
+// out where a column comes from.
+func (m *Masker) HasColumnRules() bool { return len(m.columns) > 0 }
+
 // Whole returns the replacement for a whole value under a column rule.
 func (m *Masker) Whole() string { return whole }

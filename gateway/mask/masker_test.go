@@ -118,6 +118,10 @@ func TestColumns(t *testing.T) {
 		require.Equal(t, tc.want, m.Column(tc.name), tc.name)
 	}
 	require.Equal(t, "********", m.Whole())
+	require.True(t, m.HasColumnRules())
+	none, err := New(nil, WithoutGitleaks())
+	require.NoError(t, err)
+	require.False(t, none.HasColumnRules())
 }
 
 func TestNewBadGlob(t *testing.T) {

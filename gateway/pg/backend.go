@@ -71,7 +71,13 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	case 'Z':
 		return s.onReady(msg)
 	case '1', '2', '3':
-		s.popFinish()
+		if e := s.popFinish(); e.swallow {
+			return nil
+		}
+	case 't':
+		if e, ok := s.q.peek(); ok && e.kind == expDescribeStatement && e.swallow {
+			return nil
+		}
 	case 'n':
 		return s.onNoData(msg)
 	case 's':
@@ -81,17 +87,17 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 			s.finishExecute()
 		}
 	case 'H':
-		if len(msg) > 5 && msg[5] == 1 {
-			return fatal(stateFeature, "binary COPY output cannot be masked, so jitgate does not allow it", "use COPY ... TO STDOUT in text or csv format")
-		}
-		s.copyOut = true
+		return s.onCopyOut(msg)
 	case 'd':
 		if s.copyOut {
-			s.cw = s.maskCopyData(s.cw, msg)
+			var err error
+			if s.cw, err = s.maskCopyData(s.cw, msg); err != nil {
+				return fatal(stateProtocol, "jitgate could not read a COPY row and closed the session", "")
+			}
 			return nil
 		}
 	case 'c':
-		s.copyOut = false
+		s.copyOut, s.copyPlan = false, nil
 	case 'W':
 		return fatal(stateFeature, "replication is not allowed through jitgate", "")
 	case 'A', 'S':
@@ -128,6 +134,12 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 		if e.stmt != nil {
 			e.stmt.fields.Store(&fields)
 		}
+		if e.copy != nil {
+			e.copy.plan = s.copyPlanOf(e.copy.out, fields)
+		}
+		if e.swallow {
+			return nil
+		}
 	case e.kind == expDescribePortal:
 		s.popFinish()
 		s.portalPlans[e.portal] = plan
@@ -148,10 +160,10 @@ func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if p, ok := s.plans[string(msg)]; ok {
+	if p, ok := s.plans[string(msg)]; ok && !s.stale(p) {
 		return p, fields, nil
 	}
-	p := newRowPlan(s.srv.cfg.Masker, fields)
+	p := s.rowPlanOf(fields)
 	if len(s.plans) >= 256 {
 		clear(s.plans)
 	}
@@ -203,11 +215,13 @@ func (s *session) finishExecute() {
 }
 
 // popFinish removes the oldest expectation and completes its recording, so
-// no recording is ever left open.
-func (s *session) popFinish() {
-	if e, ok := s.q.pop(); ok && e.rec != nil {
+// no recording is ever left open. It returns what it removed.
+func (s *session) popFinish() expectation {
+	e, ok := s.q.pop()
+	if ok && e.rec != nil {
 		e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
 	}
+	return e
 }
 
 // onError records the failure and, in the extended protocol, drops the
@@ -222,7 +236,7 @@ func (s *session) onError(msg []byte) {
 		// The server failed the stand-in of a refused message: show why.
 		s.cw = appendError(s.cw, head.err)
 		s.sqlState = head.err.code
-	} else {
+	} else if !head.quiet {
 		s.cw = s.maskNotice(s.cw, msg)
 	}
 	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
@@ -254,18 +268,22 @@ func (s *session) onReady(msg []byte) error {
 		s.popFinish()
 	}
 	s.q.pop()
-	switch e.kind {
-	case expQuery:
-		if e.rec != nil {
-			e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
+	// The ReadyForQuery of the gateway's own Sync is not the client's.
+	if !e.swallow {
+		switch e.kind {
+		case expQuery:
+			if e.rec != nil {
+				e.rec.Finish(s.rows, s.sqlState, time.Since(e.start))
+			}
+		case expRefusedQuery, expSync:
+			if e.err != nil {
+				s.cw = appendError(s.cw, e.err)
+			}
 		}
-	case expRefusedQuery, expSync:
-		if e.err != nil {
-			s.cw = appendError(s.cw, e.err)
-		}
+		s.cw = append(s.cw, msg...)
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
-	s.cw = append(s.cw, msg...)
+	s.copyOut, s.copyPlan = false, nil
 	return nil
 }
 
@@ -312,19 +330,6 @@ func (s *session) maskNotice(dst, msg []byte) []byte {
 		b = rest
 	}
 	dst = append(dst, 0)
-	return finishMsg(dst, at)
-}
-
-// maskCopyData masks one chunk of COPY TO STDOUT output. Text and CSV rows
-// are text; detectors find secrets in them as in any value.
-func (s *session) maskCopyData(dst, msg []byte) []byte {
-	data := body(msg)
-	start := len(dst)
-	dst, at := appendMsg(dst, 'd')
-	dst, did := s.srv.cfg.Masker.Append(dst, data)
-	if !did {
-		return append(dst[:start], msg...)
-	}
 	return finishMsg(dst, at)
 }
 

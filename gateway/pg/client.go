@@ -130,12 +130,22 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		s.refuseQuery(pe)
 		return nil
 	}
+	copyOut, pe := s.copyTarget(sql, v)
+	if pe != nil {
+		s.recordRefusal(&ev, pe)
+		s.refuseQuery(pe)
+		return nil
+	}
 	rec, err := s.srv.cfg.Recorder.Begin(ev)
 	if err != nil {
 		s.refuseQuery(recorderBehind)
 		return nil
 	}
-	s.q.push(expectation{kind: expQuery, rec: rec, start: time.Now()})
+	e := expectation{kind: expQuery, rec: rec, start: time.Now()}
+	if copyOut != nil {
+		e.copy = s.describeCopyAlone(copyOut)
+	}
+	s.q.push(e)
 	s.send(msg)
 	return nil
 }
@@ -186,7 +196,13 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	v := s.cls.Prepare(name, sql)
 	st := &statement{masked: s.srv.cfg.Masker.String(sql), verdict: v}
 	ev := s.event("parse", st.masked, nil, v)
-	if pe := s.decide(ctx, v, st.masked, &ev); pe != nil {
+	pe := s.decide(ctx, v, st.masked, &ev)
+	if pe == nil {
+		if st.copy, pe = s.copyTarget(sql, v); pe != nil {
+			s.recordRefusal(&ev, pe)
+		}
+	}
+	if pe != nil {
 		delete(s.stmts, name)
 		s.refuseInGroup(pe)
 		return nil
@@ -345,13 +361,16 @@ func (s *session) onExecute(msg []byte) error {
 	}
 	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec}
 	if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
-		e.plan = p.stmt.planFor(s.srv.cfg.Masker, fields, p.formats)
+		e.plan = p.stmt.planFor(s, fields, p.formats)
 	} else if !p.described {
 		// Nothing says what the rows will hold: ask, and keep the
 		// answer from the client, who did not ask.
 		s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
 		s.send(describePortalMsg(name))
 		p.described = true
+	}
+	if p.stmt.copy != nil {
+		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
 	s.q.push(e)
 	s.send(msg)
@@ -460,12 +479,18 @@ func classification(v classify.Verdict) string {
 func (s *session) decide(ctx context.Context, v classify.Verdict, masked string, ev *grants.SessionEvent) *pgError {
 	pe := s.verdictRefusal(ctx, v, masked, ev)
 	if pe != nil {
-		ev.Decision, ev.SQLState = "block", pe.code
-		if err := s.srv.cfg.Recorder.Record(*ev); err != nil {
-			s.log.Warn("refused statement not recorded", "err", err)
-		}
+		s.recordRefusal(ev, pe)
 	}
 	return pe
+}
+
+// recordRefusal records a refused statement, best-effort: it changed
+// nothing.
+func (s *session) recordRefusal(ev *grants.SessionEvent, pe *pgError) {
+	ev.Decision, ev.SQLState = "block", pe.code
+	if err := s.srv.cfg.Recorder.Record(*ev); err != nil {
+		s.log.Warn("refused statement not recorded", "err", err)
+	}
 }
 
 func (s *session) verdictRefusal(ctx context.Context, v classify.Verdict, masked string, ev *grants.SessionEvent) *pgError {

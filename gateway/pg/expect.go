@@ -36,6 +36,9 @@ type expectation struct {
 	kind expKind
 	// swallow hides the response from the client: the gateway asked for it.
 	swallow bool
+	// quiet hides an error too: the gateway's own group, which its own
+	// Sync ends, failed, and the client's statement after it will say why.
+	quiet bool
 	// stmt receives a statement description (expDescribeStatement).
 	stmt *statement
 	// portal names the portal of a Describe or Execute.
@@ -44,6 +47,10 @@ type expectation struct {
 	plan *rowPlan
 	// formats are the result formats of the Execute's Bind.
 	formats []int16
+	// copy is the description of a COPY's columns: filled in by a
+	// swallowed expDescribeStatement, used by the Query or Execute that
+	// runs the COPY.
+	copy *copyDesc
 	// rec is the recording of a Query or Execute; nil for the others.
 	rec   *gateway.Pending
 	start time.Time

@@ -3,6 +3,7 @@ package pg
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/jitgate/jitgate/gateway/mask"
 )
@@ -55,11 +56,17 @@ type rowPlan struct {
 	cols []column
 	// active is false when every column passes, so rows go out untouched.
 	active bool
+	// expires is when the sources of its columns must be asked again; the
+	// zero time when no column came from a table.
+	expires time.Time
 }
 
-// field is a column of a RowDescription.
+// field is a column of a RowDescription. table and attnum name the table
+// column it is, when it is one (table is 0 otherwise).
 type field struct {
 	name   string
+	table  uint32
+	attnum int16
 	oid    uint32
 	format int16
 }
@@ -79,6 +86,8 @@ func parseRowDescription(msg []byte) ([]field, error) {
 		}
 		fields[i] = field{
 			name:   name,
+			table:  binary.BigEndian.Uint32(b[0:4]),
+			attnum: int16(binary.BigEndian.Uint16(b[4:6])),
 			oid:    binary.BigEndian.Uint32(b[6:10]),
 			format: int16(binary.BigEndian.Uint16(b[16:18])),
 		}
@@ -137,12 +146,15 @@ func textArray(oid uint32) bool {
 	return false
 }
 
-func newRowPlan(m *mask.Masker, fields []field) *rowPlan {
+// newRowPlan decides each column's action. A column rule applies to the
+// name the result column carries and, through src (nil when no column is
+// a table's, or there are no rules), to the table column it comes from.
+func newRowPlan(m *mask.Masker, fields []field, src []colSource) *rowPlan {
 	p := &rowPlan{cols: make([]column, len(fields))}
 	for i, f := range fields {
 		c := column{oid: f.oid, binary: f.format == 1}
 		switch {
-		case m.Column(f.name):
+		case m.Column(f.name), src != nil && src[i].masked:
 			c.action = colWhole
 		case textLike(f.oid, c.binary), c.binary && f.oid == oidBytea:
 			c.action = colDetect

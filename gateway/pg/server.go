@@ -54,6 +54,9 @@ type Config struct {
 	HandshakeTimeout time.Duration
 	IdleTimeout      time.Duration
 	MaxMessage       int
+	// CatalogTTL is how long the table column behind a result column is
+	// trusted before it is looked up again (a rename shows within it).
+	CatalogTTL time.Duration
 }
 
 const (
@@ -67,6 +70,9 @@ const (
 type Server struct {
 	cfg     Config
 	cancels cancelMap
+	// catalogs, by resource name, tell where result columns come from;
+	// there are none when no column rule is set.
+	catalogs map[string]*catalog
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -99,13 +105,24 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ReviewTimeout <= 0 {
 		cfg.ReviewTimeout = defaultReviewTimeout
 	}
+	if cfg.CatalogTTL <= 0 {
+		cfg.CatalogTTL = defaultCatalogTTL
+	}
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone()
 		// Clients that start TLS directly (sslnegotiation=direct) must
 		// offer this ALPN protocol.
 		cfg.TLS.NextProtos = []string{"postgresql"}
 	}
-	return &Server{cfg: cfg, cancels: cancelMap{m: map[uint32]cancelTarget{}}}, nil
+	s := &Server{cfg: cfg, cancels: cancelMap{m: map[uint32]cancelTarget{}}, catalogs: map[string]*catalog{}}
+	if cfg.Masker.HasColumnRules() {
+		for _, r := range cfg.Resources {
+			if r.Kind == config.KindPostgres {
+				s.catalogs[r.Name] = newCatalog(r, cfg.Masker, cfg.Clock, cfg.CatalogTTL, cfg.Log)
+			}
+		}
+	}
+	return s, nil
 }
 
 // resource finds a Postgres resource by the database name a client used.
@@ -118,11 +135,20 @@ func (s *Server) resource(name string) (config.Resource, bool) {
 	return config.Resource{}, false
 }
 
+// closeCatalogs ends the catalogs' side connections once no session is
+// left to use them.
+func (s *Server) closeCatalogs() {
+	for _, c := range s.catalogs {
+		c.close()
+	}
+}
+
 // Serve accepts connections on ln until ctx ends, then closes the listener
 // and waits for the sessions to end (they end with ctx).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
+	defer s.closeCatalogs()
 	var tempDelay time.Duration
 	for {
 		conn, err := ln.Accept()

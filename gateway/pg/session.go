@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/jitgate/jitgate/gateway"
-	"github.com/jitgate/jitgate/gateway/mask"
 	"github.com/jitgate/jitgate/gateway/pg/classify"
 	"github.com/jitgate/jitgate/grants"
 	"github.com/jitgate/jitgate/internal/config"
@@ -35,6 +34,9 @@ type session struct {
 	live     *gateway.Live
 	rec      grants.Session
 	pid      uint32
+	// cat tells where result columns come from; nil when no column rule
+	// is set, so nothing needs to be told.
+	cat *catalog
 
 	q        expectQueue
 	activity atomic.Int64
@@ -58,6 +60,10 @@ type session struct {
 	rows        int64
 	sqlState    string
 	copyOut     bool
+	// copyPlan masks the running COPY's rows by column; nil without
+	// column rules. copyRow is its buffer.
+	copyPlan *copyPlan
+	copyRow  []byte
 }
 
 // statement is a prepared statement the client parsed.
@@ -68,6 +74,9 @@ type statement struct {
 	verdict classify.Verdict
 	// fields come back from a Describe of the statement.
 	fields atomic.Pointer[[]field]
+	// copy is set for a COPY ... TO STDOUT when column rules apply: its
+	// columns are described before each Execute.
+	copy *classify.CopyOut
 	// plan, planFields and planFormats cache the last Execute's plan.
 	plan        *rowPlan
 	planFields  *[]field
@@ -77,10 +86,10 @@ type statement struct {
 // planFor returns the mask plan of an Execute of the statement with the
 // given result formats. The client half alone calls it; the plan is kept
 // while the description and formats stay the same, as they do for a
-// prepared statement run again and again.
-func (st *statement) planFor(m *mask.Masker, fields *[]field, formats []int16) *rowPlan {
-	if st.plan == nil || st.planFields != fields || !slices.Equal(st.planFormats, formats) {
-		st.plan = newRowPlan(m, withFormats(*fields, formats))
+// prepared statement run again and again, and its sources are fresh.
+func (st *statement) planFor(s *session, fields *[]field, formats []int16) *rowPlan {
+	if st.plan == nil || st.planFields != fields || !slices.Equal(st.planFormats, formats) || s.stale(st.plan) {
+		st.plan = s.rowPlanOf(withFormats(*fields, formats))
 		st.planFields, st.planFormats = fields, formats
 	}
 	return st.plan
@@ -97,7 +106,7 @@ type portal struct {
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
 	return &session{
 		srv: s, log: log.With("session", rec.ID), client: c.conn, upstream: upstream,
-		res: res, grant: g, live: live, rec: rec, pid: pid,
+		res: res, grant: g, live: live, rec: rec, pid: pid, cat: s.catalogs[res.Name],
 		cr:      newMsgReader(c.conn, ioBuffer, s.cfg.MaxMessage),
 		ur:      newMsgReader(upstream, ioBuffer, 1<<30),
 		cls:     s.cfg.Classifier.NewSession(),

@@ -1,0 +1,282 @@
+package pg
+
+// Column rules follow the table column a result comes from, not only the
+// name the query gives it: aliases, subqueries, CTEs, joins and views all
+// come back masked, in every protocol, and so does COPY.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+// renamedSecrets each return, in one text column under a name no rule
+// covers, a value of users.password or users.api_token from row 1.
+var renamedSecrets = []struct{ name, sql string }{
+	{"alias", "SELECT password AS pw FROM users WHERE id = 1"},
+	{"alias without AS", "SELECT u.api_token t FROM users u WHERE id = 1"},
+	{"subquery alias", "SELECT x FROM (SELECT password AS x FROM users WHERE id = 1) s"},
+	{"CTE", "WITH c AS (SELECT password AS p FROM users WHERE id = 1) SELECT p AS q FROM c"},
+	{"join", "SELECT b.api_token AS tok FROM users a JOIN users b USING (id) WHERE a.id = 1"},
+	{"view", "SELECT pw FROM logins WHERE id = 1"},
+	{"view of a view", "SELECT k FROM logins_again WHERE id = 1"},
+	{"view under an alias", "SELECT l.pw AS anything FROM logins l WHERE id = 1"},
+}
+
+func seedViews(t *testing.T, h *harness) {
+	t.Helper()
+	_, err := h.target.Exec(context.Background(), `
+		CREATE VIEW logins AS SELECT id, password AS pw FROM users;
+		CREATE VIEW logins_again AS SELECT id, pw AS k FROM logins;`)
+	require.NoError(t, err)
+}
+
+func TestColumnRulesFollowTheSourceColumn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	seedViews(t, h)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+
+	modes := []struct {
+		name string
+		args []any
+	}{
+		{"simple protocol", []any{pgx.QueryExecModeSimpleProtocol}},
+		{"extended, text", []any{pgx.QueryResultFormats{pgx.TextFormatCode}}},
+		{"extended, binary", []any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}},
+	}
+	for _, q := range renamedSecrets {
+		for _, m := range modes {
+			var v string
+			require.NoError(t, conn.QueryRow(ctx, q.sql, m.args...).Scan(&v), "%s, %s", q.name, m.name)
+			require.Equal(t, "********", v, "%s, %s", q.name, m.name)
+		}
+	}
+	for _, m := range modes {
+		var ssn *int32
+		require.NoError(t, conn.QueryRow(ctx, "SELECT ssn AS n FROM users WHERE id = 1", m.args...).Scan(&ssn), m.name)
+		require.Nil(t, ssn, "a renamed non-text column under a rule becomes NULL (%s)", m.name)
+	}
+
+	args := []string{"-A", "-t"}
+	for _, q := range renamedSecrets {
+		args = append(args, "-c", q.sql)
+	}
+	out, err := h.psql(bob, args...)
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("********\n", len(renamedSecrets)), out)
+}
+
+// Rules cannot follow a value through an expression, a set operation or a
+// scalar subquery: the server reports no table column for them. The
+// detectors still see every value. README's known gaps say so; if this
+// test fails because one of these is now masked, update them.
+func TestColumnRulesCannotFollowExpressions(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	for _, sql := range []string{
+		"SELECT password || '' AS p FROM users WHERE id = 1",
+		"SELECT password AS p FROM users WHERE id = 1 UNION ALL SELECT 'x' LIMIT 1",
+		"SELECT (SELECT password FROM users WHERE id = 1) AS p",
+	} {
+		var v string
+		require.NoError(t, conn.QueryRow(ctx, sql).Scan(&v), sql)
+		require.Equal(t, "hunter2", v, "no rule can follow %s", sql)
+	}
+	var tok string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT api_token || '' AS t FROM users WHERE id = 1").Scan(&tok))
+	require.NotContains(t, tok, "ghp_aaaa", "the detectors still find a token in an expression")
+	require.NotEqual(t, "********", tok)
+}
+
+func TestCleanRowsOfRenamedColumnsPassByteForByte(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	const q = "SELECT u.id AS i, u.email AS e, u.note AS n FROM users u WHERE id = 2"
+	for _, formats := range []pgx.QueryResultFormats{{pgx.TextFormatCode}, {pgx.BinaryFormatCode}} {
+		direct, err := h.target.Query(ctx, q, formats)
+		require.NoError(t, err)
+		require.True(t, direct.Next())
+		want := bytes.Join(direct.RawValues(), []byte{0})
+		direct.Close()
+		via, err := conn.Query(ctx, q, formats)
+		require.NoError(t, err)
+		require.True(t, via.Next())
+		require.Equal(t, want, bytes.Join(via.RawValues(), []byte{0}))
+		via.Close()
+	}
+}
+
+// A renamed column is seen once what the catalog said has expired.
+func TestRenamedColumnIsSeenAfterTheTTL(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	_, err := h.target.Exec(context.Background(), "CREATE VIEW notes AS SELECT id, note AS n FROM users")
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	read := func(mode pgx.QueryExecMode) string {
+		var v string
+		require.NoError(t, conn.QueryRow(ctx, "SELECT n FROM notes WHERE id = 2", mode).Scan(&v))
+		return v
+	}
+	modes := []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement}
+	for _, mode := range modes {
+		require.Equal(t, "nothing secret", read(mode), mode)
+	}
+	_, err = h.target.Exec(ctx, "ALTER TABLE users RENAME COLUMN note TO note_token")
+	require.NoError(t, err)
+	h.clock.Advance(defaultCatalogTTL)
+	for _, mode := range modes {
+		require.Equal(t, "********", read(mode), mode)
+	}
+}
+
+// When the catalog cannot be asked, every column that comes from a table
+// is masked whole: the side connection here fails because the target's
+// login may hold one connection only, which the session itself holds.
+func TestCatalogFailureMasks(t *testing.T) {
+	t.Parallel()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	role := "jitgate_one_conn_" + hex.EncodeToString(b[:])
+	h := newHarness(t, harnessOpts{username: role, password: "unused"})
+	ctx := context.Background()
+	_, err := h.target.Exec(ctx, "CREATE ROLE "+role+" LOGIN CONNECTION LIMIT 1; GRANT SELECT ON ALL TABLES IN SCHEMA public TO "+role)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = h.target.Exec(context.Background(), "DROP OWNED BY "+role+"; DROP ROLE "+role)
+	})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+
+	var note, plain string
+	var id *int32
+	require.NoError(t, conn.QueryRow(ctx, "SELECT note, 'plain' FROM users WHERE id = 2").Scan(&note, &plain))
+	require.Equal(t, "********", note, "a column whose source could not be looked up is masked")
+	require.Equal(t, "plain", plain, "a value from no table needs no lookup")
+	require.NoError(t, conn.QueryRow(ctx, "SELECT id FROM users WHERE id = 2", pgx.QueryExecModeSimpleProtocol).Scan(&id))
+	require.Nil(t, id)
+
+	var out bytes.Buffer
+	_, err = conn.PgConn().CopyTo(ctx, &out, "COPY (SELECT note FROM users ORDER BY id) TO STDOUT")
+	require.NoError(t, err)
+	require.Equal(t, "********\n********\n", out.String())
+}
+
+func TestCopyToStdoutMasksRuleColumns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	seedViews(t, h)
+	_, err := h.target.Exec(context.Background(), `
+		CREATE TABLE keys (id int, api_key text, twice int GENERATED ALWAYS AS (id * 2) STORED, login_token text);
+		INSERT INTO keys VALUES (1, 'k1', DEFAULT, 'lt1');`)
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+
+	tests := []struct {
+		sql  string
+		want string
+	}{
+		{"COPY users (id, password, ssn) TO STDOUT", "1\t********\t\\N\n2\t\\N\t\\N\n"},
+		{"COPY keys TO STDOUT", "1\tk1\t********\n"},
+		{"COPY keys (id, login_token) TO STDOUT (FORMAT csv)", "1,********\n"},
+		{"COPY (SELECT id, password AS pw, api_token AS t FROM users ORDER BY id) TO STDOUT (FORMAT csv, HEADER)", "id,pw,t\n1,********,********\n2,,\n"},
+		{"COPY (SELECT k FROM logins_again ORDER BY id) TO STDOUT", "********\n\\N\n"},
+		{`COPY (SELECT 'a,"b' AS x, password AS p, E'two\nlines' AS y FROM users WHERE id = 1) TO STDOUT WITH CSV`, `"a,""b",********,"two` + "\n" + `lines"` + "\n"},
+		{"COPY (SELECT password FROM users ORDER BY id) TO STDOUT (NULL 'hunter2')", "********\n********\n"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		_, err := conn.PgConn().CopyTo(ctx, &out, tt.sql)
+		require.NoError(t, err, tt.sql)
+		require.Equal(t, tt.want, out.String(), tt.sql)
+	}
+
+	var out bytes.Buffer
+	_, err = conn.PgConn().CopyTo(ctx, &out, "COPY users TO STDOUT")
+	require.NoError(t, err)
+	lines := strings.Split(out.String(), "\n")
+	require.Len(t, lines, 3)
+	require.Equal(t, "2\tno email here\tnothing secret\t\\N\t\\N\t\\N", lines[1], "a clean row is unchanged")
+	cols := strings.Split(lines[0], "\t")
+	require.Equal(t, []string{"********", "********", "\\N"}, cols[3:], "password, api_token, ssn")
+	require.NotContains(t, cols[1], "alice@", "the detectors still run")
+
+	psqlOut, err := h.psql(bob, "-c", "COPY (SELECT u.api_token AS t FROM users u ORDER BY id) TO STDOUT")
+	require.NoError(t, err)
+	require.Equal(t, "********\n\\N\n", psqlOut)
+}
+
+func TestCopyWithUncertainColumnsIsRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	for _, sql := range []string{
+		"COPY users TO STDOUT; SELECT 1",
+		"SET search_path = public; COPY users TO STDOUT",
+		"COPY users TO STDOUT (ENCODING 'SJIS')",
+		"COPY users TO STDOUT (FORMAT binary)",
+	} {
+		_, err := conn.PgConn().CopyTo(ctx, &bytes.Buffer{}, sql)
+		require.Equal(t, "42501", pgCode(err), "%s: %v", sql, err)
+		var one int
+		require.NoError(t, conn.QueryRow(ctx, "SELECT 1").Scan(&one), "the session stays usable")
+	}
+	_, err := conn.PgConn().CopyTo(ctx, &bytes.Buffer{}, "COPY no_such_table TO STDOUT")
+	require.Equal(t, "42P01", pgCode(err), "the server's own error, once")
+	var blocked int
+	for _, ev := range h.events(g) {
+		if ev.Decision == "block" && ev.SQLState == "42501" {
+			blocked++
+		}
+	}
+	require.Equal(t, 4, blocked, "refusals are recorded")
+}
+
+// COPY in the extended protocol is described before each Execute.
+func TestExtendedCopyMasksRuleColumns(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "c", Query: "COPY (SELECT id, api_token AS t FROM users ORDER BY id) TO STDOUT"},
+		&pgproto3.Describe{ObjectType: 'S', Name: "c"},
+		&pgproto3.Bind{PreparedStatement: "c"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Equal(t, []string{"1\t********\n", "2\t\\N\n"}, values)
+	require.Equal(t, 1, strings.Count(strings.Join(log, "|"), "ParameterDescription"), "the gateway's own describe stays hidden")
+	r.send(&pgproto3.Bind{PreparedStatement: "c"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values = r.ready()
+	require.Equal(t, []string{"1\t********\n", "2\t\\N\n"}, values, "and again")
+
+	r.send(&pgproto3.Parse{Query: "COPY no_such_table TO STDOUT"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, _ = r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42P01", "the client learns why its group failed")
+	r.send(&pgproto3.Query{String: "SELECT 1"})
+	_, values = r.ready()
+	require.Equal(t, []string{"1"}, values)
+}

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -191,12 +192,41 @@ wait:
 	if final != nil {
 		writeFatal(s.client, final)
 	}
-	s.client.Close()
+	closeClient(s.client)
 	if clientDone != nil {
 		<-clientDone
 	}
 	s.finish(reason)
 }
+
+// closeClient closes the client's connection within a bounded time. A TLS
+// connection's Close first sends close_notify under a write deadline of its
+// own, five seconds, which a client that stopped reading would make the
+// session wait out; past half a second the TCP connection underneath is
+// closed instead, which also ends that write.
+func closeClient(c net.Conn) {
+	tc, ok := c.(*tls.Conn)
+	if !ok {
+		c.Close()
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tc.Close()
+	}()
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		tc.NetConn().Close()
+		<-done
+	}
+}
+
+// closeGrace is how long a client gets to take the end of its session.
+const closeGrace = 500 * time.Millisecond
 
 func endReason(err error, normal string) string {
 	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errClientTerminated) {

@@ -67,7 +67,7 @@ func (s *Server) handle(ctx context.Context, raw net.Conn) {
 // writeFatal sends a last error before the connection closes. A client
 // that does not read gets a moment, not a say in when the session ends.
 func writeFatal(conn net.Conn, pe *pgError) {
-	_ = conn.SetWriteDeadline(time.Now().Add(500 * time.Millisecond))
+	_ = conn.SetWriteDeadline(time.Now().Add(closeGrace))
 	_, _ = conn.Write(appendError(nil, pe))
 }
 

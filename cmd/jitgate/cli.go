@@ -49,7 +49,7 @@ func usagef(format string, args ...any) error {
 
 func commands() []command {
 	return []command{
-		{path: "serve", summary: "run jitgate: HTTP health endpoints now, the bot, gateway and jobs as they land", setup: serveCmd},
+		{path: "serve", summary: "run jitgate: the Slack bot, the Postgres gateway, the scheduled jobs and the HTTP endpoints", setup: serveCmd},
 		{path: "migrate", summary: "apply the database schema migrations embedded in this binary", setup: migrateCmd},
 		{path: "config check", summary: "validate the configuration file and say what it configures", setup: configCheckCmd},
 		{path: "requests list", summary: "list access requests, newest first", setup: requestsListCmd},

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -22,9 +24,17 @@ import (
 func serveCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 	load := configFlag(fs, e)
 	logJSON := fs.Bool("log-json", false, "log JSON lines instead of text")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` when serve stops (for benchmarks)")
 	return func(ctx context.Context, args []string) error {
 		if err := noArgs(args); err != nil {
 			return err
+		}
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 		}
 		cfg, err := load()
 		if err != nil {
@@ -57,6 +67,19 @@ func serveCmd(fs *flag.FlagSet, e *env) func(context.Context, []string) error {
 		services = append(services, func(ctx context.Context) error { return serveHTTP(ctx, ln, httpHandler(pool, c.handler), log) })
 		return runAll(ctx, services)
 	}
+}
+
+// startCPUProfile profiles until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func newLogger(e *env, asJSON bool) *slog.Logger {

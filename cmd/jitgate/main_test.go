@@ -364,3 +364,30 @@ func TestCommandsRefuseNewerSchema(t *testing.T) {
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "database schema is newer than this jitgate: upgrade jitgate before starting it")
 }
+
+func TestServeWritesCPUProfileOnStop(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	cfg := writeConfig(t, dbtest.NewURL(t), addr)
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- runCLI(t, ctx, nil, "serve", "--config", cfg, "--cpuprofile", prof) }()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, 20*time.Second, 20*time.Millisecond, "serve is up")
+	cancel()
+	r := <-done
+	require.Equal(t, 0, r.code, r.stderr)
+	st, err := os.Stat(prof)
+	require.NoError(t, err)
+	require.Positive(t, st.Size(), "written when serve stopped")
+
+	r = runCLI(t, context.Background(), nil, "serve", "--config", cfg, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof"))
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "--cpuprofile")
+}

@@ -59,7 +59,7 @@ type jitgate struct {
 
 // startJitgate writes a configuration into dir, migrates, starts `jitgate
 // serve`, waits until it is ready and grants benchUser access.
-func startJitgate(ctx context.Context, srv server, bin, dir string) (_ *jitgate, err error) {
+func startJitgate(ctx context.Context, srv server, bin, dir, cpuProfile string) (_ *jitgate, err error) {
 	issuer, err := oidctest.Start()
 	if err != nil {
 		return nil, fmt.Errorf("OIDC issuer: %w", err)
@@ -84,7 +84,15 @@ func startJitgate(ctx context.Context, srv server, bin, dir string) (_ *jitgate,
 		return nil, err
 	}
 	progress("starting jitgate serve (log: %s)", filepath.Join(dir, "jitgate.log"))
-	jg.serve, err = startChild("jitgate serve", filepath.Join(dir, "jitgate.log"), nil, bin, "serve", "--config", cfgPath)
+	args := []string{"serve", "--config", cfgPath}
+	if cpuProfile != "" {
+		abs, err := filepath.Abs(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, "--cpuprofile", abs)
+	}
+	jg.serve, err = startChild("jitgate serve", filepath.Join(dir, "jitgate.log"), nil, bin, args...)
 	if err != nil {
 		return nil, err
 	}

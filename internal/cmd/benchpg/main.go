@@ -32,8 +32,9 @@ func main() {
 }
 
 type options struct {
-	seconds int // length of each pgbench run
-	scale   int // pgbench -i scale factor
+	seconds    int    // length of each pgbench run
+	scale      int    // pgbench -i scale factor
+	cpuProfile string // where jitgate serve writes its CPU profile, if anywhere
 }
 
 func parseFlags(args []string) (options, error) {
@@ -42,6 +43,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.seconds, "seconds", 10, "length of each pgbench run in `seconds`")
 	fs.IntVar(&o.scale, "scale", 10, "pgbench -i scale `factor` of the target database")
 	quick := fs.Bool("quick", false, "3-second runs, for a smoke run")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write jitgate serve's CPU profile over all gateway runs to `file` (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,7 +104,7 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 		return err
 	}
 	defer relay.stop()
-	jg, err := startJitgate(ctx, srv, bins.jitgate, dir)
+	jg, err := startJitgate(ctx, srv, bins.jitgate, dir, opts.cpuProfile)
 	if err != nil {
 		return err
 	}

@@ -279,5 +279,8 @@ func TestSlackSectionAbsentIsOff(t *testing.T) {
 		require.Equal(t, SlackOff, c.Slack.Mode)
 	}
 	_, err := Parse([]byte("database_url: postgres://localhost/jitgate\nslack: {}\n"), lookup(nil))
-	require.ErrorContains(t, err, "slack.mode: required when the slack section is present")
+	require.ErrorContains(t, err, "slack.app_token: required when slack.mode is socket", "a slack section without a mode is Socket Mode")
+	c, err := Parse([]byte("database_url: postgres://localhost/jitgate\nslack: {bot_token: xoxb-1, app_token: xapp-1}\n"), lookup(nil))
+	require.NoError(t, err)
+	require.Equal(t, SlackSocket, c.Slack.Mode)
 }

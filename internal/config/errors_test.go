@@ -281,9 +281,9 @@ func TestErrors(t *testing.T) {
 			want: `slack.mode: "sockets" is not one of socket, http, off`,
 		},
 		{
-			name: "slack section without mode",
-			old:  "  mode: socket\n", new: "",
-			want: "slack.mode: required when the slack section is present",
+			name: "slack section without mode is socket mode",
+			old:  "  mode: socket\n  bot_token: ${SLACK_BOT_TOKEN}\n", new: "",
+			want: "slack.bot_token: required when slack.mode is socket",
 		},
 		{
 			name: "http mode without signing secret",

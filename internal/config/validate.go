@@ -86,7 +86,9 @@ func checkSlack(s *Slack, r *report) {
 			s.Mode = SlackOff
 			return
 		}
-		r.add("slack.mode", "required when the slack section is present (socket, http or off)")
+		// Socket Mode needs no public ingress: the safe default.
+		s.Mode = SlackSocket
+		fallthrough
 	case SlackSocket:
 		requireSecret("slack.bot_token", s.BotToken, "required when slack.mode is socket", r)
 		requireSecret("slack.app_token", s.AppToken, "required when slack.mode is socket (an xapp- token with connections:write)", r)

@@ -22,6 +22,10 @@ func refusal(err error) string {
 		return escape(upperFirst(ie.Msg) + ".")
 	case errors.Is(err, errAlreadyReviewed):
 		return "You already reviewed this request; your first answer counts."
+	case errors.Is(err, grants.ErrIdentityChanged):
+		return "Your Slack profile shows another email than the one jitgate knows your account by, so it does not act on it. If your email really changed, ask an operator to run `jitgate identities forget` for your account."
+	case errors.Is(err, errForeignUser):
+		return "Only members of this workspace can use jitgate here."
 	case errors.Is(err, errNoVerifiedEmail):
 		return "Your Slack profile has no verified email, so jitgate cannot tell who you are. Ask a Slack admin to confirm your email, then try again."
 	case errors.Is(err, grants.ErrSelfReview):

@@ -69,7 +69,7 @@ func New(cfg Config) (*Bot, error) {
 	b := &Bot{
 		cfg: cfg, log: cfg.Log, store: cfg.Store,
 		resources: make(map[string]Resource, len(cfg.Resources)),
-		people:    newDirectory(cfg.API, cfg.Now),
+		people:    newDirectory(cfg.API, cfg.Store, cfg.Now),
 	}
 	for _, r := range cfg.Resources {
 		if r.Channel == "" {

@@ -432,3 +432,28 @@ func holdStatement(t *testing.T, h *e2e, grantID, sessionID uuid.UUID, stmt stri
 	}()
 	return out
 }
+
+func TestIdentityIsBoundToTheSlackAccount(t *testing.T) {
+	t.Parallel()
+	h := newE2E(t, slackfake.TransportSocket)
+	req, m := h.ask("two-man 1h carol tries twice")
+	h.click(carol, m, actionApprove)
+	h.threadWith(m, "approved (1 of 2)")
+
+	// carol changes her Slack email and, once the bot's cache is stale,
+	// tries to approve again as a second reviewer.
+	h.fake.AddUser(slackfake.User{ID: carol, Name: "carol", Email: "carol+1@example.com", EmailVerified: true})
+	h.bot.people.users = newTTLCache[string, grants.Identity](h.bot.cfg.Now)
+	h.click(carol, m, actionApprove)
+	h.ephemeralFor(carol, "another email than the one jitgate knows your account by")
+	h.bot.Wait()
+	reviews, err := h.store.Reviews(h.ctx, req.ID)
+	require.NoError(t, err)
+	require.Len(t, reviews, 1, "one person, one review")
+	require.Equal(t, grants.RequestPending, h.request(req).Status)
+
+	// A member of another workspace in a shared channel is nobody here.
+	h.fake.AddUser(slackfake.User{ID: "U0GUEST", Name: "guest", Email: "alice2@example.com", EmailVerified: true, TeamID: "T0OTHER"})
+	h.click("U0GUEST", m, actionApprove)
+	h.ephemeralFor("U0GUEST", "Only members of this workspace")
+}

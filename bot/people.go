@@ -22,6 +22,10 @@ const directoryTTL = 2 * time.Minute
 // them to the identity the gateway will see.
 var errNoVerifiedEmail = errors.New("slack user has no verified email")
 
+// errForeignUser: the Slack user belongs to another workspace (a shared
+// channel), whose admins, not ours, vouch for their email.
+var errForeignUser = errors.New("slack user of another workspace")
+
 // ttlCache remembers values for directoryTTL. It is safe for concurrent
 // use; two lookups racing for one key both ask Slack, which is harmless.
 type ttlCache[K comparable, V any] struct {
@@ -60,14 +64,18 @@ func (c *ttlCache[K, V]) put(k K, v V) {
 // what Slack said cached for directoryTTL.
 type directory struct {
 	api    *slack.Client
+	store  *grants.Store
+	now    func() time.Time
+	team   *ttlCache[struct{}, string]            // the installed workspace's ID
 	users  *ttlCache[string, grants.Identity]     // Slack user ID → identity
 	emails *ttlCache[string, string]              // email → Slack user ID, "" when none
 	groups *ttlCache[struct{}, []slack.UserGroup] // the workspace's user groups
 }
 
-func newDirectory(api *slack.Client, now func() time.Time) *directory {
+func newDirectory(api *slack.Client, store *grants.Store, now func() time.Time) *directory {
 	return &directory{
-		api:    api,
+		api: api, store: store, now: now,
+		team:   newTTLCache[struct{}, string](now),
 		users:  newTTLCache[string, grants.Identity](now),
 		emails: newTTLCache[string, string](now),
 		groups: newTTLCache[struct{}, []slack.UserGroup](now),
@@ -81,14 +89,26 @@ func (d *directory) identity(ctx context.Context, userID string) (grants.Identit
 	if id, ok := d.users.get(userID); ok {
 		return id, nil
 	}
+	team, err := d.teamID(ctx)
+	if err != nil {
+		return grants.Identity{}, err
+	}
 	u, err := d.api.GetUserInfoContext(ctx, userID)
 	if err != nil {
 		return grants.Identity{}, fmt.Errorf("users.info %s: %w", userID, err)
+	}
+	if u.TeamID != team || u.IsStranger {
+		return grants.Identity{}, fmt.Errorf("%w: %s of %s", errForeignUser, userID, u.TeamID)
 	}
 	if u.Deleted || u.IsBot || u.Profile.Email == "" || !u.IsEmailConfirmed {
 		return grants.Identity{}, fmt.Errorf("%w: %s", errNoVerifiedEmail, userID)
 	}
 	id := grants.Identity{Email: grants.NormalizeEmail(u.Profile.Email)}
+	// Group membership follows the Slack account, the email the profile:
+	// binding one to the other keeps a person one reviewer.
+	if err := d.store.BindChatIdentity(ctx, "slack:"+team+":"+userID, id.Email, d.now()); err != nil {
+		return grants.Identity{}, err
+	}
 	groups, err := d.userGroups(ctx)
 	if err != nil {
 		return grants.Identity{}, err
@@ -103,6 +123,19 @@ func (d *directory) identity(ctx context.Context, userID string) (grants.Identit
 	d.users.put(userID, id)
 	d.emails.put(id.Email, userID)
 	return id, nil
+}
+
+// teamID is the workspace the app is installed in.
+func (d *directory) teamID(ctx context.Context) (string, error) {
+	if id, ok := d.team.get(struct{}{}); ok {
+		return id, nil
+	}
+	resp, err := d.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", fmt.Errorf("auth.test: %w", err)
+	}
+	d.team.put(struct{}{}, resp.TeamID)
+	return resp.TeamID, nil
 }
 
 func (d *directory) userGroups(ctx context.Context) ([]slack.UserGroup, error) {

@@ -2,10 +2,12 @@ package grants
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jitgate/jitgate/sqlc"
 )
@@ -67,4 +69,67 @@ func (s *Store) TryLock(ctx context.Context, key int64) (bool, error) {
 		return false, fmt.Errorf("try advisory lock: %w", err)
 	}
 	return ok, nil
+}
+
+// ErrIdentityChanged: a chat account now shows another email than the one
+// it is bound to, or an email that another account is bound to.
+var ErrIdentityChanged = fmt.Errorf("%w: this chat account is bound to another email", ErrDenied)
+
+// ChatIdentity is the email a chat account acts as.
+type ChatIdentity struct {
+	ChatUser string
+	Email    string
+	BoundAt  time.Time
+}
+
+// BindChatIdentity checks that chatUser acts as email: binding them on
+// first sight, and refusing, with ErrIdentityChanged, an account whose
+// email changed or an email another account already holds.
+func (s *Store) BindChatIdentity(ctx context.Context, chatUser, email string, now time.Time) error {
+	email = NormalizeEmail(email)
+	if chatUser == "" || email == "" {
+		return invalid("chat_user", "a chat account and its email are required")
+	}
+	bound, err := s.q.BindChatIdentity(ctx, s.db, sqlc.BindChatIdentityParams{ChatUser: chatUser, Email: email, Now: dbTime(now)})
+	if errors.Is(interpretError(err), ErrConflict) {
+		return fmt.Errorf("%w (%s is bound to another chat account)", ErrIdentityChanged, email)
+	}
+	if err != nil {
+		return fmt.Errorf("bind chat identity %s: %w", chatUser, err)
+	}
+	if bound != email {
+		return fmt.Errorf("%w (%s is bound to %s)", ErrIdentityChanged, chatUser, bound)
+	}
+	return nil
+}
+
+// ForgetChatIdentity drops an account's binding, so it is bound again, to
+// whatever email it shows next. Operators do this after a person's email
+// really changed; it is audited.
+func (s *Store) ForgetChatIdentity(ctx context.Context, chatUser, operator string, now time.Time) (string, error) {
+	var email string
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if email, err = s.q.ForgetChatIdentity(ctx, tx, chatUser); err != nil {
+			return fmt.Errorf("forget chat identity %s: %w", chatUser, interpretError(err))
+		}
+		return s.appendAudit(ctx, tx, now, event{
+			actor: operator, action: "identity.forgotten",
+			details: map[string]any{"chat_user": chatUser, "email": email},
+		})
+	})
+	return email, err
+}
+
+// ChatIdentities lists every binding.
+func (s *Store) ChatIdentities(ctx context.Context) ([]ChatIdentity, error) {
+	rows, err := s.q.ListChatIdentities(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list chat identities: %w", err)
+	}
+	out := make([]ChatIdentity, len(rows))
+	for i, r := range rows {
+		out[i] = ChatIdentity{ChatUser: r.ChatUser, Email: r.Email, BoundAt: utc(r.BoundAt)}
+	}
+	return out, nil
 }

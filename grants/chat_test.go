@@ -116,3 +116,27 @@ func TestTryLockIsHeldByOneConnection(t *testing.T) {
 	_, err = a.Conn().Exec(ctx, "SELECT pg_advisory_unlock_all()")
 	require.NoError(t, err)
 }
+
+func TestChatIdentityKeepsItsFirstEmail(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	require.NoError(t, s.BindChatIdentity(ctx, "slack:T1:U1", "Carol@Example.com", t0))
+	require.NoError(t, s.BindChatIdentity(ctx, "slack:T1:U1", "carol@example.com", t0), "the same email again is fine")
+
+	err := s.BindChatIdentity(ctx, "slack:T1:U1", "carol+1@example.com", t0)
+	require.ErrorIs(t, err, grants.ErrIdentityChanged, "a changed profile email is not a second person")
+	require.ErrorIs(t, err, grants.ErrDenied)
+	require.ErrorIs(t, s.BindChatIdentity(ctx, "slack:T1:U2", "carol@example.com", t0), grants.ErrIdentityChanged, "nor can another account take the email")
+
+	email, err := s.ForgetChatIdentity(ctx, "slack:T1:U1", "cli:ops", t0)
+	require.NoError(t, err)
+	require.Equal(t, "carol@example.com", email)
+	require.NoError(t, s.BindChatIdentity(ctx, "slack:T1:U1", "carol.new@example.com", t0), "bound again after an operator forgot it")
+	ids, err := s.ChatIdentities(ctx)
+	require.NoError(t, err)
+	require.Len(t, ids, 1)
+	require.Equal(t, "carol.new@example.com", ids[0].Email)
+	_, err = s.ForgetChatIdentity(ctx, "slack:T1:nobody", "cli:ops", t0)
+	require.ErrorIs(t, err, grants.ErrNotFound)
+}

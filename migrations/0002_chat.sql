@@ -47,7 +47,19 @@ CREATE TABLE chat_deliveries (
 
 CREATE INDEX chat_deliveries_received_idx ON chat_deliveries (received_at);
 
+-- The email each chat account acts as. An account keeps the email it was
+-- first seen with, and an email belongs to one account: a person who
+-- changes their chat profile's email cannot review as a second person, or
+-- approve their own request under another name, until an operator forgets
+-- the binding.
+CREATE TABLE chat_identities (
+    chat_user text        PRIMARY KEY CHECK (chat_user <> ''),
+    email     text        NOT NULL UNIQUE CHECK (email <> '' AND email = lower(email)),
+    bound_at  timestamptz NOT NULL
+);
+
 -- +goose Down
+DROP TABLE chat_identities;
 DROP TABLE chat_deliveries;
 DROP TABLE audit_cursors;
 DROP TABLE statement_reviews;

@@ -28,3 +28,17 @@ WHERE name = @name AND last_id = @from_id AND @to_id > last_id;
 
 -- name: TryLock :one
 SELECT pg_try_advisory_lock(@lock_key::bigint);
+
+-- BindChatIdentity returns the email the account is bound to: the one
+-- given, when the account is new.
+-- name: BindChatIdentity :one
+INSERT INTO chat_identities (chat_user, email, bound_at)
+VALUES (@chat_user, @email, @now)
+ON CONFLICT (chat_user) DO UPDATE SET chat_user = excluded.chat_user
+RETURNING email;
+
+-- name: ForgetChatIdentity :one
+DELETE FROM chat_identities WHERE chat_user = @chat_user RETURNING email;
+
+-- name: ListChatIdentities :many
+SELECT * FROM chat_identities ORDER BY chat_user;

@@ -32,6 +32,28 @@ func (q *Queries) AdvanceAuditCursor(ctx context.Context, db DBTX, arg AdvanceAu
 	return result.RowsAffected(), nil
 }
 
+const bindChatIdentity = `-- name: BindChatIdentity :one
+INSERT INTO chat_identities (chat_user, email, bound_at)
+VALUES ($1, $2, $3)
+ON CONFLICT (chat_user) DO UPDATE SET chat_user = excluded.chat_user
+RETURNING email
+`
+
+type BindChatIdentityParams struct {
+	ChatUser string
+	Email    string
+	Now      time.Time
+}
+
+// BindChatIdentity returns the email the account is bound to: the one
+// given, when the account is new.
+func (q *Queries) BindChatIdentity(ctx context.Context, db DBTX, arg BindChatIdentityParams) (string, error) {
+	row := db.QueryRow(ctx, bindChatIdentity, arg.ChatUser, arg.Email, arg.Now)
+	var email string
+	err := row.Scan(&email)
+	return email, err
+}
+
 const claimDelivery = `-- name: ClaimDelivery :execrows
 INSERT INTO chat_deliveries (key, received_at)
 VALUES ($1, $2)
@@ -51,6 +73,17 @@ func (q *Queries) ClaimDelivery(ctx context.Context, db DBTX, arg ClaimDeliveryP
 		return 0, err
 	}
 	return result.RowsAffected(), nil
+}
+
+const forgetChatIdentity = `-- name: ForgetChatIdentity :one
+DELETE FROM chat_identities WHERE chat_user = $1 RETURNING email
+`
+
+func (q *Queries) ForgetChatIdentity(ctx context.Context, db DBTX, chatUser string) (string, error) {
+	row := db.QueryRow(ctx, forgetChatIdentity, chatUser)
+	var email string
+	err := row.Scan(&email)
+	return email, err
 }
 
 const forgetDeliveries = `-- name: ForgetDeliveries :execrows
@@ -96,6 +129,30 @@ func (q *Queries) GetChatMessage(ctx context.Context, db DBTX, arg GetChatMessag
 	var i GetChatMessageRow
 	err := row.Scan(&i.Channel, &i.Ts)
 	return i, err
+}
+
+const listChatIdentities = `-- name: ListChatIdentities :many
+SELECT chat_user, email, bound_at FROM chat_identities ORDER BY chat_user
+`
+
+func (q *Queries) ListChatIdentities(ctx context.Context, db DBTX) ([]ChatIdentity, error) {
+	rows, err := db.Query(ctx, listChatIdentities)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []ChatIdentity
+	for rows.Next() {
+		var i ChatIdentity
+		if err := rows.Scan(&i.ChatUser, &i.Email, &i.BoundAt); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const saveChatMessage = `-- name: SaveChatMessage :exec

@@ -32,6 +32,12 @@ type ChatDelivery struct {
 	ReceivedAt time.Time
 }
 
+type ChatIdentity struct {
+	ChatUser string
+	Email    string
+	BoundAt  time.Time
+}
+
 type Grant struct {
 	ID             uuid.UUID
 	RequestID      uuid.UUID

@@ -18,6 +18,9 @@ type User struct {
 	EmailVerified bool // users.info's is_email_confirmed
 	IsBot         bool
 	Deleted       bool
+	// TeamID is another workspace's ID for a member of a shared channel;
+	// empty means the fake's own workspace.
+	TeamID string
 }
 
 // Channel is a public or private channel. DM channels are made by the fake

@@ -32,8 +32,12 @@ func (s *Server) userJSON(u *User) map[string]any {
 	if u.IsBot && u.ID == s.cfg.BotUserID {
 		profile["bot_id"] = s.cfg.BotID
 	}
+	team := u.TeamID
+	if team == "" {
+		team = s.cfg.TeamID
+	}
 	return map[string]any{
-		"id": u.ID, "team_id": s.cfg.TeamID, "name": u.Name, "real_name": realName,
+		"id": u.ID, "team_id": team, "name": u.Name, "real_name": realName,
 		"deleted": u.Deleted, "is_bot": u.IsBot, "is_app_user": false,
 		"is_email_confirmed": u.EmailVerified, "tz": "UTC", "tz_label": "Coordinated Universal Time",
 		"profile": profile,

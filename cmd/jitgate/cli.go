@@ -56,6 +56,8 @@ func commands() []command {
 		{path: "grants list", summary: "list grants, newest first", setup: grantsListCmd},
 		{path: "grants create", summary: "grant access directly, as an operator (audited as such); prints the grant id", setup: grantsCreateCmd},
 		{path: "grants revoke", args: "GRANT_ID", summary: "end a grant now", setup: grantsRevokeCmd},
+		{path: "identities list", summary: "list the email each Slack account is bound to", setup: identitiesListCmd},
+		{path: "identities forget", args: "CHAT_ACCOUNT", summary: "unbind a Slack account whose email really changed (audited)", setup: identitiesForgetCmd},
 		{path: "audit verify", summary: "check the audit log's hash chain; fails on any edited or missing row", setup: auditVerifyCmd},
 		{path: "version", summary: "print the version", setup: versionCmd},
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/jitgate/jitgate/grants"
 	"github.com/jitgate/jitgate/internal/dbtest"
 	"github.com/jitgate/jitgate/internal/oidctest"
 )
@@ -390,4 +391,26 @@ func TestServeWritesCPUProfileOnStop(t *testing.T) {
 	r = runCLI(t, context.Background(), nil, "serve", "--config", cfg, "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.prof"))
 	require.Equal(t, 1, r.code)
 	require.Contains(t, r.stderr, "--cpuprofile")
+}
+
+func TestIdentitiesListAndForget(t *testing.T) {
+	t.Parallel()
+	cfg, pool := migratedConfig(t)
+	store := grants.NewStore(pool, grants.PolicyMap{})
+	require.NoError(t, store.BindChatIdentity(context.Background(), "slack:T1:U1", "carol@example.com", time.Now()))
+
+	r := runCLI(t, context.Background(), nil, "identities", "list", "--config", cfg)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "slack:T1:U1")
+	require.Contains(t, r.stdout, "carol@example.com")
+
+	r = runCLI(t, context.Background(), nil, "identities", "forget", "--config", cfg, "slack:T1:U1")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Contains(t, r.stdout, "forgot slack:T1:U1 (was carol@example.com)")
+	require.NoError(t, store.BindChatIdentity(context.Background(), "slack:T1:U1", "carol.new@example.com", time.Now()))
+
+	r = runCLI(t, context.Background(), nil, "identities", "forget", "--config", cfg, "slack:T1:nobody")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "no chat account slack:T1:nobody")
+	require.Equal(t, 2, runCLI(t, context.Background(), nil, "identities", "forget", "--config", cfg).code)
 }

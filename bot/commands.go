@@ -12,9 +12,20 @@ import (
 	"github.com/jitgate/jitgate/grants"
 )
 
-// command answers the slash command: with no text it opens the request
-// modal, "help" explains, anything else is read as a request.
+// command answers the slash command; an answer that comes too late for
+// the ack goes to the person's DM instead.
 func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) any {
+	start := time.Now()
+	answer := b.answerCommand(ctx, cmd)
+	if a, ok := answer.(*commandAnswer); ok && a != nil && time.Since(start) >= ackDeadline {
+		b.later(func(ctx context.Context) { b.dmUser(ctx, cmd.UserID, a.Text) })
+	}
+	return answer
+}
+
+// answerCommand: with no text it opens the request modal, "help"
+// explains, anything else is read as a request.
+func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand) any {
 	text := strings.TrimSpace(cmd.Text)
 	switch text {
 	case "":

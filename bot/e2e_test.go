@@ -457,3 +457,42 @@ func TestIdentityIsBoundToTheSlackAccount(t *testing.T) {
 	h.click("U0GUEST", m, actionApprove)
 	h.ephemeralFor("U0GUEST", "Only members of this workspace")
 }
+
+func TestSlowModalSubmissionsStillApply(t *testing.T) {
+	t.Parallel()
+	both(t, func(t *testing.T, h *e2e) {
+		_, m := h.ask("prod-db 1h INC-15 slow slack")
+		h.click(alice, m, actionApprove)
+		controls := h.threadWith(m, actionRevoke)
+
+		// Three rate-limited lookups of who submitted: the ack goes out
+		// empty (the modal closes) before the revoke is decided.
+		h.click(carol, controls, actionRevoke)
+		h.waitFor("the revoke modal", func(s *slackfake.Server) bool { return len(s.Views(carol)) == 1 })
+		h.fake.FailNext("users.info", 3, slackfake.RateLimited)
+		d, err := h.fake.SubmitView(h.ctx, carol, viewRevoke, map[string]map[string]string{inputReason: {inputReason: "slow but sure"}})
+		require.NoError(t, err)
+		require.Nil(t, d.ViewErrors())
+		h.threadWith(m, "revoked the access")
+
+		// A late refusal is told by DM, since the modal is gone.
+		_, m2 := h.ask("prod-db 1h INC-16 again")
+		h.click(alice, m2, actionApprove)
+		controls2 := h.threadWith(m2, actionRevoke)
+		h.click(eve, controls2, actionRevoke)
+		h.waitFor("the revoke modal", func(s *slackfake.Server) bool { return len(s.Views(eve)) == 1 })
+		h.fake.FailNext("users.info", 3, slackfake.RateLimited)
+		_, err = h.fake.SubmitView(h.ctx, eve, viewRevoke, map[string]map[string]string{inputReason: {inputReason: "not mine to revoke"}})
+		require.NoError(t, err)
+		h.waitFor("the late refusal", func(s *slackfake.Server) bool {
+			for _, dm := range s.DMs(eve) {
+				if strings.Contains(dm.Text, "Your form was not applied") {
+					return true
+				}
+			}
+			return false
+		})
+		_, err = h.store.ActiveGrant(h.ctx, email(bob), "prod-db", time.Now())
+		require.NoError(t, err, "eve revoked nothing")
+	})
+}

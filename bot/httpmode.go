@@ -150,7 +150,8 @@ func (h *httpMode) malformed(w http.ResponseWriter, r *http.Request, err error) 
 // answer runs the inbound and writes what it returned as the ack: JSON, or
 // an empty 200 for nil.
 func (h *httpMode) answer(w http.ResponseWriter, r *http.Request, kind string, call func(context.Context) any) {
-	payload, ok := ackWithin(r.Context(), h.deadline, h.log, kind, call)
+	// The request's context ends with the response; the work may not.
+	payload, ok := ackWithin(context.WithoutCancel(r.Context()), h.deadline, h.log, kind, call)
 	body, err := ackBody(payload)
 	if err != nil {
 		h.log.Error("slack ack: encode payload", "kind", kind, "err", err)
@@ -169,35 +170,40 @@ func (h *httpMode) answer(w http.ResponseWriter, r *http.Request, kind string, c
 	_, _ = w.Write(body)
 }
 
-// ackWithin runs one inbound call under a context that ends after deadline
-// (or with ctx) and returns what it answered. Whatever the handler does,
-// Slack must get its ack in time and the transport must keep serving: a
-// call still running at the deadline is logged and answers nil (its late
-// answer is dropped); a call that panics is logged and answers ok=false.
+// ackWithin runs one inbound call and returns what it answered within
+// deadline. Whatever the handler does, Slack must get its ack in time and
+// the transport must keep serving: a call still running at the deadline is
+// logged and answers nil. Its work is not cut short, though: it goes on
+// under a context of its own, ending after workDeadline (or with ctx), so a
+// decision that was slow to make is still made, and the handler tells the
+// person afterwards. A call that panics is logged and answers ok=false.
 func ackWithin(ctx context.Context, deadline time.Duration, log *slog.Logger, kind string, call func(context.Context) any) (payload any, ok bool) {
-	ctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
+	work, cancel := context.WithTimeout(ctx, workDeadline)
 	type answer struct {
 		payload any
 		ok      bool
 	}
 	done := make(chan answer, 1)
 	go func() {
+		defer cancel()
 		defer func() {
 			if p := recover(); p != nil {
 				log.Error("slack handler panicked", "kind", kind, "panic", p, "stack", string(debug.Stack()))
 				done <- answer{}
 			}
 		}()
-		done <- answer{payload: call(ctx), ok: true}
+		done <- answer{payload: call(work), ok: true}
 	}()
+	t := time.NewTimer(deadline)
+	defer t.Stop()
 	select {
 	case a := <-done:
 		return a.payload, a.ok
+	case <-t.C:
+		log.Warn("slack handler overran its ack deadline; acknowledged empty while it finishes", "kind", kind)
 	case <-ctx.Done():
-		log.Warn("slack handler overran its ack deadline; acknowledged empty", "kind", kind, "cause", context.Cause(ctx))
-		return nil, true
 	}
+	return nil, true
 }
 
 // ackBody is the JSON of an ack payload, nil for none (a nil interface or

@@ -199,6 +199,11 @@ func (b *Bot) dmText(ctx context.Context, email, text string) {
 	if err != nil || user == "" {
 		return
 	}
+	b.dmUser(ctx, user, text)
+}
+
+// dmUser sends a short note (escaped mrkdwn) to a Slack user, best effort.
+func (b *Bot) dmUser(ctx context.Context, user, text string) {
 	if _, _, err := b.cfg.API.PostMessageContext(ctx, user, slack.MsgOptionText(text, false)); err != nil {
 		b.log.Warn("send a note", "user", user, "err", err)
 	}

@@ -278,25 +278,28 @@ func TestSocketOversizedAnswer(t *testing.T) {
 	require.Contains(t, logs.String(), "ack payload refused; acknowledged empty")
 }
 
-// A handler that ignores its deadline still lets the ack go out in time.
+// A slow handler still lets the ack go out in time, and its work is not
+// cut short by the ack.
 func TestSocketLateInbound(t *testing.T) {
 	t.Parallel()
 	fake, api := transportWorkspace(t, slackfake.Config{AckTimeout: 2 * time.Second})
-	release := make(chan struct{})
-	in := &stubInbound{onCommand: func(context.Context, slack.SlashCommand) any {
+	release, finished := make(chan struct{}), make(chan error, 1)
+	in := &stubInbound{onCommand: func(ctx context.Context, _ slack.SlashCommand) any {
 		<-release
+		finished <- ctx.Err()
 		return &slack.Msg{Text: "too late"}
 	}}
 	log, logs := recordingLogger(t)
 	sm := &socketMode{api: api, in: in, log: log, deadline: 100 * time.Millisecond,
 		minRetry: 100 * time.Millisecond, maxRetry: time.Second, connectTimeout: 10 * time.Second}
 	runInBackground(t, sm.run)
-	t.Cleanup(func() { close(release) }) // before the bot stops: cleanups run last first
 
 	d, err := fake.SlashCommand(deliveryCtx(t), "U1ALICE", "C0REVIEW", "/access", "")
 	require.NoError(t, err)
 	require.Nil(t, d.Body)
 	require.Less(t, d.Elapsed, time.Second)
+	close(release)
+	require.NoError(t, <-finished, "the work outlives the ack")
 	require.Contains(t, logs.String(), "overran its ack deadline")
 	require.Empty(t, fake.Ephemerals("U1ALICE"))
 }

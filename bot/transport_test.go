@@ -109,7 +109,7 @@ func (s *stubInbound) calls() (cmds []slack.SlashCommand, cbs []slack.Interactio
 }
 
 // requireDeadlines checks that every call so far had a deadline no later
-// than ackDeadline from its arrival.
+// than workDeadline from its arrival.
 func (s *stubInbound) requireDeadlines(t *testing.T) {
 	t.Helper()
 	s.mu.Lock()
@@ -117,7 +117,7 @@ func (s *stubInbound) requireDeadlines(t *testing.T) {
 	require.NotEmpty(t, s.left)
 	for _, left := range s.left {
 		require.Positive(t, left, "the inbound's context has a deadline still ahead")
-		require.LessOrEqual(t, left, ackDeadline)
+		require.LessOrEqual(t, left, workDeadline)
 	}
 }
 

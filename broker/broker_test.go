@@ -258,3 +258,45 @@ func actionsOf(t *testing.T, store *grants.Store, req grants.Request) []string {
 	}
 	return out
 }
+
+func TestLastMomentApprovalCountsOnlyWhenTheWaitRanOut(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		end  func(cancel context.CancelCauseFunc)
+		want bool
+	}{
+		{"the session ended", func(cancel context.CancelCauseFunc) { cancel(errors.New("grant revoked")) }, false},
+		{"the wait ran out", func(context.CancelCauseFunc) {}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store, _ := newStore(t)
+			g, sess := liveSession(t, store)
+			st := broker.NewStatements(store, time.Now, discard())
+			st.Poll = time.Hour // the waiter only looks again when it gives up
+			parent, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			ctx, stop := context.WithTimeout(parent, time.Second)
+			defer stop()
+			type answer struct {
+				ok  bool
+				err error
+			}
+			done := make(chan answer, 1)
+			go func() {
+				ok, err := st.ReviewStatement(ctx, broker.HeldStatement{GrantID: g.ID, SessionID: sess.ID, Statement: "DROP TABLE t"})
+				done <- answer{ok, err}
+			}()
+			r := pendingReview(t, store, g.RequestID)
+			_, err := store.DecideStatement(context.Background(), r.ID, grants.Identity{Email: "alice@example.com"}, grants.Approve, time.Now())
+			require.NoError(t, err)
+			tc.end(cancel)
+			a := <-done
+			require.Equal(t, tc.want, a.ok)
+			if !tc.want {
+				require.Error(t, a.err)
+			}
+		})
+	}
+}

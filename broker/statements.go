@@ -67,8 +67,10 @@ func (s *Statements) ReviewStatement(ctx context.Context, held HeldStatement) (b
 	}
 }
 
-// giveUp closes the review because the session stopped waiting, unless a
-// reviewer decided in the very last moment: then that decision stands.
+// giveUp closes the review because the session stopped waiting. When it
+// stopped because the wait ran out, a reviewer's decision in the very last
+// moment stands; when the session itself ended (revoked, disconnected),
+// nothing more runs in it, whatever a reviewer clicked.
 func (s *Statements) giveUp(ctx context.Context, r grants.StatementReview) (bool, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -77,7 +79,7 @@ func (s *Statements) giveUp(ctx context.Context, r grants.StatementReview) (bool
 		s.log.Warn("closing a held statement's review failed", "review", r.ID, "err", err)
 		return false, context.Cause(ctx)
 	}
-	if cur.Status == grants.StatementTimedOut {
+	if cur.Status == grants.StatementTimedOut || !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
 		return false, context.Cause(ctx)
 	}
 	return decided(cur)

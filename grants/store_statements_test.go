@@ -135,3 +135,17 @@ func TestHoldStatementNeedsALiveGrant(t *testing.T) {
 	_, err = s.HoldStatement(ctx, grants.NewStatementReview{GrantID: uuid.New(), SessionID: sess.ID, Statement: "x", Wait: 0}, t0)
 	require.ErrorIs(t, err, grants.ErrInvalid)
 }
+
+func TestHeldStatementCannotBeApprovedAfterItsGrantEnded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	r := heldStatement(t, s, time.Hour)
+	_, err := s.RevokeAsOperator(ctx, r.GrantID, "cli:test", "incident over", t0.Add(2*time.Minute))
+	require.NoError(t, err)
+	_, err = s.DecideStatement(ctx, r.ID, alice, grants.Approve, t0.Add(3*time.Minute))
+	require.ErrorIs(t, err, grants.ErrConflict)
+	got, err := s.GetStatement(ctx, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, grants.StatementPending, got.Status, "only the session's giving up closes it now")
+}

@@ -13,16 +13,21 @@ RETURNING *;
 SELECT * FROM statement_reviews WHERE id = @id;
 
 -- DecideStatement records a reviewer's answer while the session still
--- waits for it: a click after the wait ran out changes nothing.
+-- waits for it and its grant still gives access: a click after the wait ran
+-- out, or after the grant ended, changes nothing.
 -- name: DecideStatement :one
-UPDATE statement_reviews
+UPDATE statement_reviews s
 SET status = @status,
     decided_at = @now::timestamptz,
     decided_by = @decided_by::text
-WHERE id = @id
-  AND status = 'pending'
-  AND waits_until > @now
-RETURNING *;
+FROM grants g
+WHERE s.id = @id
+  AND s.status = 'pending'
+  AND s.waits_until > @now
+  AND g.id = s.grant_id
+  AND g.status = 'active'
+  AND g.expires_at > @now
+RETURNING s.*;
 
 -- TimeOutStatement closes one review whose session stopped waiting.
 -- name: TimeOutStatement :one

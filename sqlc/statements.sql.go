@@ -13,14 +13,18 @@ import (
 )
 
 const decideStatement = `-- name: DecideStatement :one
-UPDATE statement_reviews
+UPDATE statement_reviews s
 SET status = $1,
     decided_at = $2::timestamptz,
     decided_by = $3::text
-WHERE id = $4
-  AND status = 'pending'
-  AND waits_until > $2
-RETURNING id, grant_id, session_id, request_id, requester, resource, statement, reasons, status, created_at, waits_until, decided_at, decided_by
+FROM grants g
+WHERE s.id = $4
+  AND s.status = 'pending'
+  AND s.waits_until > $2
+  AND g.id = s.grant_id
+  AND g.status = 'active'
+  AND g.expires_at > $2
+RETURNING s.id, s.grant_id, s.session_id, s.request_id, s.requester, s.resource, s.statement, s.reasons, s.status, s.created_at, s.waits_until, s.decided_at, s.decided_by
 `
 
 type DecideStatementParams struct {
@@ -31,7 +35,8 @@ type DecideStatementParams struct {
 }
 
 // DecideStatement records a reviewer's answer while the session still
-// waits for it: a click after the wait ran out changes nothing.
+// waits for it and its grant still gives access: a click after the wait ran
+// out, or after the grant ended, changes nothing.
 func (q *Queries) DecideStatement(ctx context.Context, db DBTX, arg DecideStatementParams) (StatementReview, error) {
 	row := db.QueryRow(ctx, decideStatement,
 		arg.Status,

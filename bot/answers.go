@@ -20,6 +20,8 @@ func refusal(err error) string {
 		return escape(string(ue))
 	case errors.As(err, &ie):
 		return escape(upperFirst(ie.Msg) + ".")
+	case errors.Is(err, errNoTrigger):
+		return "Slack sent this without the ID jitgate tells repeated deliveries apart by, so nothing was done. Please try again."
 	case errors.Is(err, errAlreadyReviewed):
 		return "You already reviewed this request; your first answer counts."
 	case errors.Is(err, grants.ErrIdentityChanged):

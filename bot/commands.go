@@ -47,7 +47,7 @@ func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand) any {
 		return ephemeral(refusal(err))
 	}
 	nr.Requester = id.Email
-	req, err := b.file(ctx, "command:"+cmd.TriggerID, nr)
+	req, err := b.file(ctx, deliveryKey("command", cmd.TriggerID), nr)
 	switch {
 	case err != nil:
 		return ephemeral(refusal(err))
@@ -60,7 +60,7 @@ func (b *Bot) answerCommand(ctx context.Context, cmd slack.SlashCommand) any {
 // file creates the request once per delivery; a repeated delivery returns
 // nil and no error.
 func (b *Bot) file(ctx context.Context, key string, nr grants.NewRequest) (*grants.Request, error) {
-	first, err := b.store.ClaimDelivery(ctx, key, b.cfg.Now())
+	first, err := b.claim(ctx, key)
 	if err != nil || !first {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitgate/jitgate/bot/slackfake"
@@ -495,4 +496,17 @@ func TestSlowModalSubmissionsStillApply(t *testing.T) {
 		_, err = h.store.ActiveGrant(h.ctx, email(bob), "prod-db", time.Now())
 		require.NoError(t, err, "eve revoked nothing")
 	})
+}
+
+func TestDeliveriesWithoutATriggerAreRefused(t *testing.T) {
+	t.Parallel()
+	h := newE2E(t, slackfake.TransportHTTP)
+	cmd := slack.SlashCommand{UserID: bob, ChannelID: h.channel, Command: "/access", Text: "prod-db 1h INC-17 no trigger"}
+	got := h.bot.command(h.ctx, cmd)
+	require.Contains(t, got.(*commandAnswer).Text, "without the ID jitgate tells repeated deliveries apart by")
+	again := h.bot.command(h.ctx, cmd)
+	require.Contains(t, again.(*commandAnswer).Text, "without the ID", "and the next one is not mistaken for a repeat")
+	reqs, err := h.store.ListRequests(h.ctx, "", 10)
+	require.NoError(t, err)
+	require.Empty(t, reqs)
 }

@@ -43,7 +43,7 @@ func (b *Bot) clicked(ctx context.Context, cb slack.InteractionCallback, a *slac
 		b.log.Warn("a button with a malformed value", "action", a.ActionID, "user", cb.User.ID)
 		return
 	}
-	first, err := b.store.ClaimDelivery(ctx, "click:"+cb.TriggerID+":"+a.ActionID, b.cfg.Now())
+	first, err := b.claim(ctx, deliveryKey("click", cb.TriggerID, a.ActionID))
 	if err != nil {
 		b.log.Error("claim a click", "err", err)
 		b.later(func(ctx context.Context) { b.tellClicker(ctx, cb, refusal(err)) })
@@ -144,7 +144,7 @@ func (b *Bot) submitted(ctx context.Context, cb slack.InteractionCallback) any {
 	if err != nil {
 		return fieldErrors(inputReason, err)
 	}
-	first, err := b.store.ClaimDelivery(ctx, "submit:"+cb.TriggerID, b.cfg.Now())
+	first, err := b.claim(ctx, deliveryKey("submit", cb.TriggerID))
 	if err != nil {
 		return fieldErrors(inputReason, err)
 	}

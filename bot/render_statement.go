@@ -37,9 +37,10 @@ func renderStatement(st statementState) message {
 
 // codeBlock shows statement as a mrkdwn code block that nothing inside can
 // end early: a run of three backticks would close the block and let the
-// rest be read as mrkdwn, so zero-width spaces keep backticks apart.
+// rest be read as mrkdwn, so a zero-width space follows every backtick and
+// no two of them ever touch, however long the run.
 func codeBlock(statement string) string {
-	s := strings.ReplaceAll(textOr(statement, " "), fence, "`\u200b`\u200b`")
+	s := strings.ReplaceAll(textOr(statement, " "), "`", "`\u200b")
 	budget := maxSectionText - 2*len(fence) - 2
 	return fence + "\n" + escapeLimit(s, budget) + "\n" + fence
 }

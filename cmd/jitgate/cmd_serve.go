@@ -121,9 +121,15 @@ func httpHandler(pool *pgxpool.Pool, slackHandler http.Handler) http.Handler {
 
 // serveHTTP runs until ctx ends, then gives requests in flight a few seconds.
 func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	// Every request here is small (Slack's payloads are capped at 1 MiB and
+	// answered within 2.5 s), so a sender that trickles its body, or a
+	// connection left idle, is cut off rather than held.
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	done := make(chan error, 1)

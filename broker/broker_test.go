@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -299,4 +300,76 @@ func TestLastMomentApprovalCountsOnlyWhenTheWaitRanOut(t *testing.T) {
 			}
 		})
 	}
+}
+
+// outage tells events like recorder once released; until then every
+// attempt fails as if Slack were down.
+type outage struct {
+	*recorder
+	inside  chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (o *outage) Notify(ctx context.Context, ev grants.AuditEvent) error {
+	o.once.Do(func() { close(o.inside) })
+	select {
+	case <-o.release:
+		return o.recorder.Notify(ctx, ev)
+	default:
+		return errors.New("slack is down")
+	}
+}
+
+// syncBuffer is a log sink tests can read while it is written.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestFeedStepsDownWhenItsLockIsLost(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, pool := newStore(t)
+	a := &outage{recorder: newRecorder(), inside: make(chan struct{}), release: make(chan struct{})}
+	aLog := &syncBuffer{}
+	fa := broker.NewFeed(pool, testPolicies(), "slack", a, slog.New(slog.NewTextHandler(aLog, nil)))
+	fa.Poll, fa.MaxBackoff = 50*time.Millisecond, 50*time.Millisecond
+	go fa.Run(ctx)
+	_, err := store.CreateRequest(ctx, ask(), time.Now())
+	require.NoError(t, err)
+	<-a.inside
+
+	// The server ends the leader's lock connection while it retries
+	// through an outage.
+	var killed int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&killed))
+	require.Equal(t, 1, killed)
+	b := newRecorder()
+	fb := broker.NewFeed(pool, testPolicies(), "slack", b, discard())
+	fb.Poll = 50 * time.Millisecond
+	go fb.Run(ctx)
+	require.Eventually(t, func() bool { return len(b.snapshot()) == 1 }, 10*time.Second, 10*time.Millisecond, "the other replica takes over")
+	_, err = store.CreateRequest(ctx, ask(), time.Now())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(b.snapshot()) == 2 }, 10*time.Second, 10*time.Millisecond)
+
+	require.Eventually(t, func() bool { return strings.Contains(aLog.String(), "no longer leading") }, 10*time.Second, 10*time.Millisecond,
+		"the old leader notices before its next attempt")
+	close(a.release)
+	require.Empty(t, a.snapshot(), "the old leader stopped retrying: the event is told once, by the new leader")
 }

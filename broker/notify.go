@@ -79,8 +79,21 @@ func (f *Feed) lead(ctx context.Context) error {
 	// A connection holding a session lock and a LISTEN never goes back.
 	conn := pooled.Hijack()
 	defer conn.Close(context.Background())
-	ok, err := grants.NewStore(conn, f.policies).TryLock(ctx, lockKey("feed:"+f.name))
+	key := lockKey("feed:" + f.name)
+	lockStore := grants.NewStore(conn, f.policies)
+	ok, err := lockStore.TryLock(ctx, key)
 	if err != nil || !ok {
+		return err
+	}
+	if err := lockStore.DetectDeadPeer(ctx); err != nil {
+		return err
+	}
+	pid := conn.PgConn().PID()
+	leading := func(ctx context.Context) error {
+		held, err := f.store.HoldsLock(ctx, pid, key)
+		if err == nil && !held {
+			err = errNotLeading
+		}
 		return err
 	}
 	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{grants.AuditChannel}.Sanitize()); err != nil {
@@ -106,15 +119,19 @@ func (f *Feed) lead(ctx context.Context) error {
 			}
 		}
 	}()
-	return f.follow(lctx, woken)
+	return f.follow(lctx, woken, leading)
 }
 
+// errNotLeading: the lock's connection was ended under the leader, and
+// another replica may be telling events now.
+var errNotLeading = errors.New("no longer leading the audit feed")
+
 // follow drains the log each time it is woken, or every Poll.
-func (f *Feed) follow(ctx context.Context, woken <-chan error) error {
+func (f *Feed) follow(ctx context.Context, woken <-chan error, leading func(context.Context) error) error {
 	t := time.NewTicker(f.Poll)
 	defer t.Stop()
 	for {
-		if err := f.Drain(ctx); err != nil {
+		if err := f.drain(ctx, leading); err != nil {
 			return err
 		}
 		select {
@@ -130,8 +147,15 @@ func (f *Feed) follow(ctx context.Context, woken <-chan error) error {
 }
 
 // Drain tells every event after the cursor, advancing it after each one.
-// It returns only when caught up or when ctx ends.
+// It returns only when caught up or when ctx ends. It takes no lock: a
+// replica runs it through Run, which does.
 func (f *Feed) Drain(ctx context.Context) error {
+	return f.drain(ctx, func(context.Context) error { return nil })
+}
+
+// drain is Drain that stops, before telling anything, once leading says
+// this replica no longer leads.
+func (f *Feed) drain(ctx context.Context, leading func(context.Context) error) error {
 	for {
 		cursor, err := f.store.AuditCursor(ctx, f.name)
 		if err != nil {
@@ -142,7 +166,7 @@ func (f *Feed) Drain(ctx context.Context) error {
 			return err
 		}
 		for _, ev := range evs {
-			if err := f.tell(ctx, ev); err != nil {
+			if err := f.tell(ctx, ev, leading); err != nil {
 				return err
 			}
 			if err := f.store.AdvanceAuditCursor(ctx, f.name, cursor, ev.ID); err != nil {
@@ -154,10 +178,13 @@ func (f *Feed) Drain(ctx context.Context) error {
 }
 
 // tell retries one event with backoff until it is told, found
-// undeliverable, or ctx ends.
-func (f *Feed) tell(ctx context.Context, ev grants.AuditEvent) error {
+// undeliverable, or ctx ends, or this replica stops leading.
+func (f *Feed) tell(ctx context.Context, ev grants.AuditEvent, leading func(context.Context) error) error {
 	backoff := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
+		if err := leading(ctx); err != nil {
+			return err
+		}
 		err := f.notifier.Notify(ctx, ev)
 		switch {
 		case err == nil:

@@ -133,3 +133,27 @@ func (s *Store) ChatIdentities(ctx context.Context) ([]ChatIdentity, error) {
 	}
 	return out, nil
 }
+
+// HoldsLock reports whether the backend pid still holds the session-level
+// advisory lock key. A leader asks before each act, because the connection
+// that took the lock can be ended by the server (an admin, a timeout)
+// while the leader is busy elsewhere and does not notice.
+func (s *Store) HoldsLock(ctx context.Context, pid uint32, key int64) (bool, error) {
+	ok, err := s.q.HoldsLock(ctx, s.db, sqlc.HoldsLockParams{
+		Pid: int32(pid), ClassID: int64(uint64(key) >> 32), ObjID: int64(uint64(key) & 0xffff_ffff),
+	})
+	if err != nil {
+		return false, fmt.Errorf("check advisory lock: %w", err)
+	}
+	return ok, nil
+}
+
+// DetectDeadPeer makes the server probe the client of the Store's
+// connection, so a lock it holds outlives a vanished client by about ninety
+// seconds, not hours.
+func (s *Store) DetectDeadPeer(ctx context.Context) error {
+	if err := s.q.DetectDeadPeer(ctx, s.db); err != nil {
+		return fmt.Errorf("set tcp keepalives: %w", err)
+	}
+	return nil
+}

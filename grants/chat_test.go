@@ -113,6 +113,17 @@ func TestTryLockIsHeldByOneConnection(t *testing.T) {
 	ok, err = sb.TryLock(ctx, key)
 	require.NoError(t, err)
 	require.False(t, ok, "the other connection does not get it")
+	for _, k := range []int64{key, -key, 1 << 40, -1} {
+		_, err = a.Conn().Exec(ctx, "SELECT pg_advisory_lock($1)", k)
+		require.NoError(t, err)
+		held, err := sb.HoldsLock(ctx, a.Conn().PgConn().PID(), k)
+		require.NoError(t, err)
+		require.True(t, held, "key %d is seen held by its backend", k)
+		held, err = sb.HoldsLock(ctx, b.Conn().PgConn().PID(), k)
+		require.NoError(t, err)
+		require.False(t, held, "and not by another")
+	}
+	require.NoError(t, sa.DetectDeadPeer(ctx))
 	_, err = a.Conn().Exec(ctx, "SELECT pg_advisory_unlock_all()")
 	require.NoError(t, err)
 }

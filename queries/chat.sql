@@ -42,3 +42,24 @@ DELETE FROM chat_identities WHERE chat_user = @chat_user RETURNING email;
 
 -- name: ListChatIdentities :many
 SELECT * FROM chat_identities ORDER BY chat_user;
+
+-- HoldsLock reports whether the backend pid still holds the session-level
+-- advisory lock key (a bigint key shows in pg_locks as its two halves).
+-- name: HoldsLock :one
+SELECT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_locks
+    WHERE locktype = 'advisory'
+      AND granted
+      AND pid = @pid::int
+      AND classid = (@class_id::bigint)::oid
+      AND objid = (@obj_id::bigint)::oid
+      AND objsubid = 1
+);
+
+-- DetectDeadPeer makes the server probe this connection's client, so a
+-- lock held by a client that vanished without closing is released within
+-- about ninety seconds instead of the operating system's two hours.
+-- name: DetectDeadPeer :exec
+SELECT set_config('tcp_keepalives_idle', '60', false),
+       set_config('tcp_keepalives_interval', '10', false),
+       set_config('tcp_keepalives_count', '3', false);

@@ -373,3 +373,32 @@ func TestFeedStepsDownWhenItsLockIsLost(t *testing.T) {
 	close(a.release)
 	require.Empty(t, a.snapshot(), "the old leader stopped retrying: the event is told once, by the new leader")
 }
+
+func TestFeedSkipsHistoryFromBeforeChatWasOn(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	store, pool := newStore(t)
+	now := time.Now()
+	for _, at := range []time.Time{now.Add(-30 * 24 * time.Hour), now.Add(-25 * time.Hour)} {
+		_, err := store.CreateRequest(ctx, ask(), at)
+		require.NoError(t, err)
+	}
+	recent, err := store.CreateRequest(ctx, ask(), now.Add(-time.Hour))
+	require.NoError(t, err)
+
+	rec := newRecorder()
+	f := broker.NewFeed(pool, testPolicies(), "slack", rec, discard())
+	f.Poll = 50 * time.Millisecond
+	go f.Run(ctx)
+	require.Eventually(t, func() bool { return len(rec.snapshot()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	_, err = store.CreateRequest(ctx, ask(), time.Now())
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(rec.snapshot()) == 2 }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, []string{"request.created", "request.created"}, rec.snapshot(), "the last day is told, the rest skipped")
+	trail, err := store.AuditTrail(ctx, recent.ID)
+	require.NoError(t, err)
+	cur, err := store.AuditCursor(ctx, "slack")
+	require.NoError(t, err)
+	require.Greater(t, cur, trail[0].ID, "the recent request was told")
+}

@@ -48,6 +48,12 @@ type Feed struct {
 	Poll time.Duration
 	// MaxBackoff caps the wait between retries of one event.
 	MaxBackoff time.Duration
+	// MaxBacklog is how old the events may be that a replica tells when it
+	// starts leading; older ones happened while chat was off and are
+	// skipped. A leader that keeps running tells everything, however long
+	// Slack was down.
+	MaxBacklog time.Duration
+	Now        func() time.Time
 }
 
 // NewFeed returns a feed of the audit log under the cursor name.
@@ -56,6 +62,7 @@ func NewFeed(pool *pgxpool.Pool, policies grants.Policies, name string, n Notifi
 		pool: pool, store: grants.NewStore(pool, policies), policies: policies,
 		name: name, notifier: n, log: log.With("feed", name),
 		Poll: 2 * time.Second, MaxBackoff: 30 * time.Second,
+		MaxBacklog: 24 * time.Hour, Now: time.Now,
 	}
 }
 
@@ -86,6 +93,9 @@ func (f *Feed) lead(ctx context.Context) error {
 		return err
 	}
 	if err := lockStore.DetectDeadPeer(ctx); err != nil {
+		return err
+	}
+	if err := f.skipBacklog(ctx); err != nil {
 		return err
 	}
 	pid := conn.PgConn().PID()
@@ -120,6 +130,20 @@ func (f *Feed) lead(ctx context.Context) error {
 		}
 	}()
 	return f.follow(lctx, woken, leading)
+}
+
+// skipBacklog drops what happened more than MaxBacklog ago and was never
+// told: history from before chat was switched on.
+func (f *Feed) skipBacklog(ctx context.Context) error {
+	if f.MaxBacklog <= 0 {
+		return nil
+	}
+	since := f.Now().Add(-f.MaxBacklog)
+	n, err := f.store.SkipAuditBefore(ctx, f.name, since)
+	if n > 0 {
+		f.log.Warn("not telling audit events from before chat was on", "about", n, "older_than", since.UTC().Format(time.RFC3339))
+	}
+	return err
 }
 
 // errNotLeading: the lock's connection was ended under the leader, and

@@ -209,3 +209,33 @@ func (s *Store) AdvanceAuditCursor(ctx context.Context, name string, from, to in
 	}
 	return nil
 }
+
+// SkipAuditBefore moves the named follower past every event it has not
+// told that happened before since, and returns how many it skipped: a
+// follower that was off (chat switched on after months) starts from recent
+// history instead of replaying all of it.
+func (s *Store) SkipAuditBefore(ctx context.Context, name string, since time.Time) (int64, error) {
+	var skipped int64
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := s.q.LockAuditCursor(ctx, tx, name)
+		if err != nil {
+			return fmt.Errorf("audit cursor %s: %w", name, interpretError(err))
+		}
+		first, err := s.q.FirstAuditSince(ctx, tx, sqlc.FirstAuditSinceParams{AfterID: cur, Since: dbTime(since)})
+		if err != nil {
+			return fmt.Errorf("first audit event since %s: %w", since, err)
+		}
+		to := first - 1
+		if first == 0 {
+			if to, err = s.q.LastAuditID(ctx, tx); err != nil {
+				return fmt.Errorf("last audit event: %w", err)
+			}
+		}
+		if to <= cur {
+			return nil
+		}
+		skipped = to - cur
+		return s.q.SetAuditCursor(ctx, tx, sqlc.SetAuditCursorParams{Name: name, ToID: to})
+	})
+	return skipped, err
+}

@@ -151,3 +151,35 @@ func TestChatIdentityKeepsItsFirstEmail(t *testing.T) {
 	_, err = s.ForgetChatIdentity(ctx, "slack:T1:nobody", "cli:ops", t0)
 	require.ErrorIs(t, err, grants.ErrNotFound)
 }
+
+func TestSkipAuditBefore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _ := newStore(t)
+	n, err := s.SkipAuditBefore(ctx, "slack", t0)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing to skip in an empty log")
+	for _, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(2 * time.Hour)} {
+		_, err := s.CreateRequest(ctx, ask("prod-db", time.Hour), at)
+		require.NoError(t, err)
+	}
+	evs, err := s.AuditAfter(ctx, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, evs, 3)
+
+	n, err = s.SkipAuditBefore(ctx, "slack", t0.Add(90*time.Minute))
+	require.NoError(t, err)
+	require.EqualValues(t, evs[1].ID, n)
+	cur, err := s.AuditCursor(ctx, "slack")
+	require.NoError(t, err)
+	require.Equal(t, evs[1].ID, cur, "the next event told is the one after the cut")
+
+	n, err = s.SkipAuditBefore(ctx, "slack", t0.Add(-time.Hour))
+	require.NoError(t, err)
+	require.Zero(t, n, "never backwards")
+	_, err = s.SkipAuditBefore(ctx, "slack", t0.Add(24*time.Hour))
+	require.NoError(t, err)
+	cur, err = s.AuditCursor(ctx, "slack")
+	require.NoError(t, err)
+	require.Equal(t, evs[2].ID, cur, "all old: the cursor goes to the end")
+}

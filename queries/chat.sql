@@ -63,3 +63,17 @@ SELECT EXISTS (
 SELECT set_config('tcp_keepalives_idle', '60', false),
        set_config('tcp_keepalives_interval', '10', false),
        set_config('tcp_keepalives_count', '3', false);
+
+-- name: LockAuditCursor :one
+SELECT last_id FROM audit_cursors WHERE name = @name FOR UPDATE;
+
+-- FirstAuditSince is the first event after after_id that happened at or
+-- after since; 0 when there is none.
+-- name: FirstAuditSince :one
+SELECT coalesce(min(id), 0)::bigint FROM audit_events WHERE id > @after_id AND at >= @since;
+
+-- name: LastAuditID :one
+SELECT coalesce(max(id), 0)::bigint FROM audit_events;
+
+-- name: SetAuditCursor :exec
+UPDATE audit_cursors SET last_id = @to_id WHERE name = @name;

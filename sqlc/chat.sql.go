@@ -89,6 +89,24 @@ func (q *Queries) DetectDeadPeer(ctx context.Context, db DBTX) error {
 	return err
 }
 
+const firstAuditSince = `-- name: FirstAuditSince :one
+SELECT coalesce(min(id), 0)::bigint FROM audit_events WHERE id > $1 AND at >= $2
+`
+
+type FirstAuditSinceParams struct {
+	AfterID int64
+	Since   time.Time
+}
+
+// FirstAuditSince is the first event after after_id that happened at or
+// after since; 0 when there is none.
+func (q *Queries) FirstAuditSince(ctx context.Context, db DBTX, arg FirstAuditSinceParams) (int64, error) {
+	row := db.QueryRow(ctx, firstAuditSince, arg.AfterID, arg.Since)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const forgetChatIdentity = `-- name: ForgetChatIdentity :one
 DELETE FROM chat_identities WHERE chat_user = $1 RETURNING email
 `
@@ -172,6 +190,17 @@ func (q *Queries) HoldsLock(ctx context.Context, db DBTX, arg HoldsLockParams) (
 	return exists, err
 }
 
+const lastAuditID = `-- name: LastAuditID :one
+SELECT coalesce(max(id), 0)::bigint FROM audit_events
+`
+
+func (q *Queries) LastAuditID(ctx context.Context, db DBTX) (int64, error) {
+	row := db.QueryRow(ctx, lastAuditID)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const listChatIdentities = `-- name: ListChatIdentities :many
 SELECT chat_user, email, bound_at FROM chat_identities ORDER BY chat_user
 `
@@ -196,6 +225,17 @@ func (q *Queries) ListChatIdentities(ctx context.Context, db DBTX) ([]ChatIdenti
 	return items, nil
 }
 
+const lockAuditCursor = `-- name: LockAuditCursor :one
+SELECT last_id FROM audit_cursors WHERE name = $1 FOR UPDATE
+`
+
+func (q *Queries) LockAuditCursor(ctx context.Context, db DBTX, name string) (int64, error) {
+	row := db.QueryRow(ctx, lockAuditCursor, name)
+	var last_id int64
+	err := row.Scan(&last_id)
+	return last_id, err
+}
+
 const saveChatMessage = `-- name: SaveChatMessage :exec
 INSERT INTO slack_messages (request_id, kind, channel, ts)
 VALUES ($1, $2, $3, $4)
@@ -217,6 +257,20 @@ func (q *Queries) SaveChatMessage(ctx context.Context, db DBTX, arg SaveChatMess
 		arg.Channel,
 		arg.Ts,
 	)
+	return err
+}
+
+const setAuditCursor = `-- name: SetAuditCursor :exec
+UPDATE audit_cursors SET last_id = $1 WHERE name = $2
+`
+
+type SetAuditCursorParams struct {
+	ToID int64
+	Name string
+}
+
+func (q *Queries) SetAuditCursor(ctx context.Context, db DBTX, arg SetAuditCursorParams) error {
+	_, err := db.Exec(ctx, setAuditCursor, arg.ToID, arg.Name)
 	return err
 }
 

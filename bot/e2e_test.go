@@ -510,3 +510,20 @@ func TestDeliveriesWithoutATriggerAreRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, reqs)
 }
+
+func TestDeletedRequestMessageIsPostedAgain(t *testing.T) {
+	t.Parallel()
+	h := newE2E(t, slackfake.TransportSocket)
+	req, m := h.ask("prod-db 1h INC-18 someone tidies the channel")
+	_, _, err := h.bot.cfg.API.DeleteMessageContext(h.ctx, m.Channel, m.TS)
+	require.NoError(t, err)
+	require.Empty(t, h.fake.Messages(h.channel))
+
+	_, err = h.store.Review(h.ctx, req.ID, grants.Identity{Email: email(alice)}, grants.Approve, "", time.Now())
+	require.NoError(t, err)
+	h.waitFor("the request message again", func(s *slackfake.Server) bool { return len(s.Messages(h.channel)) == 1 })
+	again := h.fake.Messages(h.channel)[0]
+	require.NotEqual(t, m.TS, again.TS)
+	require.Contains(t, blocksText(again), "Approved by <@"+alice+">")
+	h.threadWith(again, ":unlock:")
+}

@@ -216,7 +216,12 @@ func (b *Bot) upsert(ctx context.Context, requestID uuid.UUID, kind, channel, th
 	switch {
 	case err == nil:
 		_, _, _, err = b.cfg.API.UpdateMessageContext(ctx, at.Channel, at.TS, content(m)...)
-		return at, slackFailure(err)
+		if !isSlackError(err, "message_not_found") {
+			return at, slackFailure(err)
+		}
+		// Deleted in Slack (by someone, or by retention): what it told
+		// still matters, so it is posted again and remembered anew.
+		b.log.Info("a message about a request was deleted in Slack; posting it again", "request", requestID, "kind", kind)
 	case !errors.Is(err, grants.ErrNotFound):
 		return at, err
 	}

@@ -92,6 +92,9 @@ func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) err
 		// sight of the parser: never.
 		s.refuseQuery(refused("function calls through the fast-path protocol are not allowed by jitgate", ""))
 	case 'X':
+		// Set before the server can see it: its close then reads as the
+		// client's leaving, whichever loop notices first.
+		s.terminated.Store(true)
 		s.send(msg)
 		_ = s.flushUpstream()
 		return errClientTerminated
@@ -102,6 +105,16 @@ func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) err
 }
 
 var errClientTerminated = errors.New("client terminated")
+
+// shown is sql as recordings and reviewers see it: masked by the
+// detectors, and with its string constants replaced first when the parser
+// found credentials in them (a role's password, a server's options).
+func (s *session) shown(sql string, v classify.Verdict) string {
+	if v.Secret {
+		sql = classify.Redact(sql)
+	}
+	return s.srv.cfg.Masker.String(sql)
+}
 
 func (s *session) send(msg []byte) { s.uw = append(s.uw, msg...) }
 
@@ -124,7 +137,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 	if changesPrepared(v) {
 		s.forgetDescriptions()
 	}
-	masked := s.srv.cfg.Masker.String(sql)
+	masked := s.shown(sql, v)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
 		s.refuseQuery(pe)
@@ -194,7 +207,7 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 		return nil
 	}
 	v := s.cls.Prepare(name, sql)
-	st := &statement{masked: s.srv.cfg.Masker.String(sql), verdict: v}
+	st := &statement{masked: s.shown(sql, v), verdict: v}
 	ev := s.event("parse", st.masked, nil, v)
 	pe := s.decide(ctx, v, st.masked, &ev)
 	if pe == nil {

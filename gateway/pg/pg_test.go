@@ -606,3 +606,34 @@ func TestHandshakeTimeout(t *testing.T) {
 	var ne net.Error
 	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the gateway closed it, not our own deadline")
 }
+
+// A held statement that carries a password reaches reviewers, and the
+// recording, with its constants replaced, however the password is quoted.
+func TestHeldCredentialsAreNotShown(t *testing.T) {
+	t.Parallel()
+	rev := &fakeReviewer{answer: false} // denied: nothing runs on the shared server
+	h := newHarness(t, harnessOpts{risky: config.RiskyReview, reviewer: rev})
+	g := h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec} {
+		for _, sql := range []string{
+			"ALTER ROLE jitgate_nobody PASSWORD $$hunter2hunter2$$",
+			"ALTER ROLE jitgate_nobody PASSWORD/**/E'hunter2hunter2'",
+		} {
+			_, err := conn.Exec(ctx, sql, mode)
+			require.ErrorContains(t, err, "a reviewer denied", sql)
+		}
+	}
+	conn.Close(ctx)
+	rev.mu.Lock()
+	require.Len(t, rev.held, 4)
+	for _, held := range rev.held {
+		require.NotContains(t, held.Statement, "hunter2", "shown to reviewers")
+		require.Contains(t, held.Statement, "ALTER ROLE jitgate_nobody PASSWORD")
+	}
+	rev.mu.Unlock()
+	for _, e := range h.events(g) {
+		require.NotContains(t, e.Statement, "hunter2", "recorded")
+	}
+}

@@ -41,6 +41,8 @@ type session struct {
 
 	q        expectQueue
 	activity atomic.Int64
+	// terminated is set when the client's Terminate goes upstream.
+	terminated atomic.Bool
 
 	// client half
 	cr      *msgReader
@@ -159,6 +161,9 @@ wait:
 		case err := <-backendDone:
 			backendDone = nil
 			reason = endReason(err, "target closed the connection")
+			if s.terminated.Load() {
+				reason = "client disconnected"
+			}
 			var pe *pgError
 			if errors.As(err, &pe) {
 				final = pe

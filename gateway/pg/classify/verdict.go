@@ -7,6 +7,7 @@ type Verdict struct {
 	Write   bool     // changes data, schema, or server state (INSERT/UPDATE/DELETE/MERGE/DDL/COPY FROM/SELECT INTO/nextval/setval/LOCK/VACUUM...)
 	Risky   bool     // needs the resource's risky policy (allow/review/block)
 	Refuse  bool     // must be refused whatever the policy (cannot parse, too long/deep, changes how the server lexes input...)
+	Secret  bool     // its constants carry credentials (a role's password, a server's or subscription's connection options): show and record it through Redact
 	Reasons []string // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
 	Kinds   []string // statement tags, one per statement, e.g. "SELECT", "INSERT"
 }
@@ -17,6 +18,7 @@ func (v *Verdict) merge(o Verdict) {
 	v.Write = v.Write || o.Write
 	v.Risky = v.Risky || o.Risky
 	v.Refuse = v.Refuse || o.Refuse
+	v.Secret = v.Secret || o.Secret
 	for _, r := range o.Reasons {
 		v.reason(r)
 	}

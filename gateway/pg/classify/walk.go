@@ -84,6 +84,13 @@ func (w *walker) visit(m proto.Message, in *messageInfo) bool {
 		} else {
 			w.ops = append(w.ops, sessionOp{kind: opDeallocate, name: x.Name})
 		}
+	case *pg_query.CreateRoleStmt, *pg_query.AlterRoleStmt,
+		*pg_query.CreateUserMappingStmt, *pg_query.AlterUserMappingStmt,
+		*pg_query.CreateForeignServerStmt, *pg_query.AlterForeignServerStmt,
+		*pg_query.CreateSubscriptionStmt, *pg_query.AlterSubscriptionStmt:
+		// Passwords and connection strings sit in these statements'
+		// constants, quoted in any of the ways SQL allows.
+		w.v.Secret = true
 	case *pg_query.ExplainStmt:
 		w.explain(x)
 		return false

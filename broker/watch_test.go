@@ -63,7 +63,7 @@ func TestWatcherDeliversChangesAndResyncsAfterReconnect(t *testing.T) {
 	require.Equal(t, 1, resyncs)
 
 	// Kill the listening backend: the watcher reconnects and resyncs.
-	_, err = pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()")
+	_, err = pool.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid() AND datname = current_database()")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { _, r := h.snapshot(); return r >= 2 }, 20*time.Second, 20*time.Millisecond)
 }

@@ -221,15 +221,9 @@ func (s *Store) SkipAuditBefore(ctx context.Context, name string, since time.Tim
 		if err != nil {
 			return fmt.Errorf("audit cursor %s: %w", name, interpretError(err))
 		}
-		first, err := s.q.FirstAuditSince(ctx, tx, sqlc.FirstAuditSinceParams{AfterID: cur, Since: dbTime(since)})
+		to, err := s.q.AuditSkipTarget(ctx, tx, sqlc.AuditSkipTargetParams{AfterID: cur, Since: dbTime(since)})
 		if err != nil {
-			return fmt.Errorf("first audit event since %s: %w", since, err)
-		}
-		to := first - 1
-		if first == 0 {
-			if to, err = s.q.LastAuditID(ctx, tx); err != nil {
-				return fmt.Errorf("last audit event: %w", err)
-			}
+			return fmt.Errorf("audit events since %s: %w", since, err)
 		}
 		if to <= cur {
 			return nil

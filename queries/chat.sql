@@ -67,13 +67,15 @@ SELECT set_config('tcp_keepalives_idle', '60', false),
 -- name: LockAuditCursor :one
 SELECT last_id FROM audit_cursors WHERE name = @name FOR UPDATE;
 
--- FirstAuditSince is the first event after after_id that happened at or
--- after since; 0 when there is none.
--- name: FirstAuditSince :one
-SELECT coalesce(min(id), 0)::bigint FROM audit_events WHERE id > @after_id AND at >= @since;
-
--- name: LastAuditID :one
-SELECT coalesce(max(id), 0)::bigint FROM audit_events;
+-- AuditSkipTarget is where a cursor at after_id goes to skip every event
+-- before since: just before the first event since then, or the end of the
+-- log when there is none. One statement, so one snapshot: an event that
+-- commits meanwhile comes after whatever it returns.
+-- name: AuditSkipTarget :one
+SELECT coalesce(
+    (SELECT min(a.id) - 1 FROM audit_events a WHERE a.id > @after_id AND a.at >= @since),
+    (SELECT max(b.id) FROM audit_events b),
+    0)::bigint;
 
 -- name: SetAuditCursor :exec
 UPDATE audit_cursors SET last_id = @to_id WHERE name = @name;

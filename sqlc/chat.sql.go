@@ -32,6 +32,29 @@ func (q *Queries) AdvanceAuditCursor(ctx context.Context, db DBTX, arg AdvanceAu
 	return result.RowsAffected(), nil
 }
 
+const auditSkipTarget = `-- name: AuditSkipTarget :one
+SELECT coalesce(
+    (SELECT min(a.id) - 1 FROM audit_events a WHERE a.id > $1 AND a.at >= $2),
+    (SELECT max(b.id) FROM audit_events b),
+    0)::bigint
+`
+
+type AuditSkipTargetParams struct {
+	AfterID int64
+	Since   time.Time
+}
+
+// AuditSkipTarget is where a cursor at after_id goes to skip every event
+// before since: just before the first event since then, or the end of the
+// log when there is none. One statement, so one snapshot: an event that
+// commits meanwhile comes after whatever it returns.
+func (q *Queries) AuditSkipTarget(ctx context.Context, db DBTX, arg AuditSkipTargetParams) (int64, error) {
+	row := db.QueryRow(ctx, auditSkipTarget, arg.AfterID, arg.Since)
+	var column_1 int64
+	err := row.Scan(&column_1)
+	return column_1, err
+}
+
 const bindChatIdentity = `-- name: BindChatIdentity :one
 INSERT INTO chat_identities (chat_user, email, bound_at)
 VALUES ($1, $2, $3)
@@ -87,24 +110,6 @@ SELECT set_config('tcp_keepalives_idle', '60', false),
 func (q *Queries) DetectDeadPeer(ctx context.Context, db DBTX) error {
 	_, err := db.Exec(ctx, detectDeadPeer)
 	return err
-}
-
-const firstAuditSince = `-- name: FirstAuditSince :one
-SELECT coalesce(min(id), 0)::bigint FROM audit_events WHERE id > $1 AND at >= $2
-`
-
-type FirstAuditSinceParams struct {
-	AfterID int64
-	Since   time.Time
-}
-
-// FirstAuditSince is the first event after after_id that happened at or
-// after since; 0 when there is none.
-func (q *Queries) FirstAuditSince(ctx context.Context, db DBTX, arg FirstAuditSinceParams) (int64, error) {
-	row := db.QueryRow(ctx, firstAuditSince, arg.AfterID, arg.Since)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const forgetChatIdentity = `-- name: ForgetChatIdentity :one
@@ -188,17 +193,6 @@ func (q *Queries) HoldsLock(ctx context.Context, db DBTX, arg HoldsLockParams) (
 	var exists bool
 	err := row.Scan(&exists)
 	return exists, err
-}
-
-const lastAuditID = `-- name: LastAuditID :one
-SELECT coalesce(max(id), 0)::bigint FROM audit_events
-`
-
-func (q *Queries) LastAuditID(ctx context.Context, db DBTX) (int64, error) {
-	row := db.QueryRow(ctx, lastAuditID)
-	var column_1 int64
-	err := row.Scan(&column_1)
-	return column_1, err
 }
 
 const listChatIdentities = `-- name: ListChatIdentities :many

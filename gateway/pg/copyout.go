@@ -2,6 +2,8 @@ package pg
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -34,20 +36,18 @@ const copyStmtName = "jitgate_copy"
 
 // copyTarget reads the COPY ... TO STDOUT of a statement, if it is one. It
 // returns what to describe when column rules apply, or the refusal of a
-// COPY whose columns could not be told.
+// COPY whose rows could not be masked. Framing is checked with or without
+// column rules: the detectors need the server's default escaping too.
 func (s *session) copyTarget(sql string, v classify.Verdict) (*classify.CopyOut, *pgError) {
 	if !slices.Contains(v.Kinds, "COPY") {
 		return nil, nil
 	}
 	outs, err := s.srv.cfg.Classifier.CopyOuts(sql)
-	switch {
-	case err != nil && s.cat == nil:
-		return nil, nil // without column rules, the detectors need no columns
-	case err != nil:
-		s.log.Info("COPY refused: its rows cannot be split into columns", "err", err)
-		return nil, refused("jitgate cannot split the rows of this COPY into columns with certainty, so it cannot apply the column masking rules",
-			"use SELECT, or COPY ... TO STDOUT in text or csv format with only DELIMITER, NULL, HEADER, QUOTE, ESCAPE or FORCE_QUOTE options")
-	case len(outs) == 0:
+	if err != nil {
+		s.log.Info("COPY refused: its rows cannot be masked with certainty", "err", err)
+		return nil, copyRefusal(err)
+	}
+	if len(outs) == 0 {
 		return nil, nil
 	}
 	for _, o := range outs {
@@ -64,6 +64,19 @@ func (s *session) copyTarget(sql string, v classify.Verdict) (*classify.CopyOut,
 			"send the COPY by itself, or use SELECT")
 	}
 	return &outs[0], nil
+}
+
+// copyHint says what framing jitgate passes.
+const copyHint = "leave DELIMITER, QUOTE and ESCAPE at their defaults (text: tab; csv: ',' and '\"'), or use SELECT"
+
+// copyRefusal is the refusal of a COPY that CopyOuts could not accept. It
+// names the option at fault when there is one.
+func copyRefusal(err error) *pgError {
+	var oe *classify.CopyOptionError
+	if errors.As(err, &oe) {
+		return refused(fmt.Sprintf("jitgate does not allow COPY ... TO STDOUT with this %s option: the rows could pass unmasked", oe.Option), copyHint)
+	}
+	return refused("jitgate cannot read this COPY ... TO STDOUT with certainty, so it cannot mask its rows", copyHint)
 }
 
 // describeCopyAlone asks for the columns of a simple Query's COPY, in a

@@ -170,7 +170,7 @@ func copyOptions(opts []*pg_query.Node) (CopyOut, error) {
 	for _, o := range opts {
 		d := o.GetDefElem()
 		if d == nil {
-			return out, fmt.Errorf("%w: an option that is not name and value", ErrCopyFraming)
+			return out, optionError("(unnamed)", "is not a name and a value")
 		}
 		var err error
 		switch d.Defname {
@@ -191,7 +191,7 @@ func copyOptions(opts []*pg_query.Node) (CopyOut, error) {
 		case "encoding":
 			err = copyEncoding(d)
 		default:
-			err = fmt.Errorf("%w: option %q", ErrCopyFraming, d.Defname)
+			err = optionError(strings.ToUpper(d.Defname), "is not one jitgate can frame")
 		}
 		if err != nil {
 			return out, err
@@ -200,30 +200,50 @@ func copyOptions(opts []*pg_query.Node) (CopyOut, error) {
 	return out, copyFraming(&out, delim, quote, escape, null)
 }
 
-// copyFraming fills in the framing bytes and checks they can be told apart
-// as the server requires.
+// copyFraming fills in the framing bytes and refuses any but the
+// server's defaults. Under other framing the server escapes or quotes
+// bytes inside values (DELIMITER '@' writes alice\@example.com, QUOTE '_'
+// doubles every underscore of a token), and the detectors, which read
+// the row as sent, no longer recognise the secret.
 func copyFraming(out *CopyOut, delim, quote, escape, null *string) error {
-	d, n := "\t", `\N`
+	defDelim, defNull := "\t", `\N`
 	if out.Format == CopyCSV {
-		d, n = ",", ""
+		defDelim, defNull = ",", ""
 	}
-	d, q := orDefault(delim, d), orDefault(quote, `"`)
+	d, q := orDefault(delim, defDelim), orDefault(quote, `"`)
 	e := orDefault(escape, q)
-	out.Null = orDefault(null, n)
-	if len(d) != 1 || len(q) != 1 || len(e) != 1 {
-		return fmt.Errorf("%w: DELIMITER, QUOTE and ESCAPE must be one byte each", ErrCopyFraming)
+	out.Null = orDefault(null, defNull)
+	switch {
+	case d != defDelim:
+		return optionError("DELIMITER", "other than the default makes the server escape or quote it inside values")
+	case q != `"`:
+		return optionError("QUOTE", `other than '"' makes the server double it inside values`)
+	case e != `"`:
+		return optionError("ESCAPE", `other than '"' makes the server escape it inside values`)
+	case null != nil && *null != `\N` && out.Format != CopyCSV && strings.IndexByte(out.Null, '\\') >= 0:
+		// A backslash of a chosen NULL string would read as an escape.
+		return optionError("NULL", "with a backslash makes rows ambiguous")
 	}
 	out.Delimiter, out.Quote, out.Escape = d[0], q[0], e[0]
-	switch {
-	case out.Delimiter == '\n' || out.Delimiter == '\r':
-		return fmt.Errorf("%w: a line break as DELIMITER", ErrCopyFraming)
-	case out.Format == CopyText && out.Delimiter == '\\':
-		return fmt.Errorf("%w: a backslash as DELIMITER", ErrCopyFraming)
-	case out.Format == CopyCSV && out.Delimiter == out.Quote:
-		return fmt.Errorf("%w: the same byte as DELIMITER and QUOTE", ErrCopyFraming)
-	}
 	return nil
 }
+
+// CopyOptionError names the COPY option, as it is written in SQL, that
+// makes the rows of a COPY ... TO STDOUT unsafe to pass: the gateway could
+// not split them into columns, or the detectors could not read them. It
+// wraps ErrCopyFraming.
+type CopyOptionError struct {
+	Option string
+	why    string
+}
+
+func optionError(option, why string) error { return &CopyOptionError{Option: option, why: why} }
+
+func (e *CopyOptionError) Error() string {
+	return fmt.Sprintf("%s: %s %s", ErrCopyFraming, e.Option, e.why)
+}
+
+func (e *CopyOptionError) Unwrap() error { return ErrCopyFraming }
 
 func orDefault(p *string, def string) string {
 	if p == nil {
@@ -235,7 +255,7 @@ func orDefault(p *string, def string) string {
 func stringOption(d *pg_query.DefElem) (*string, error) {
 	s, ok := d.Arg.GetNode().(*pg_query.Node_String_)
 	if !ok {
-		return nil, fmt.Errorf("%w: option %q without a string", ErrCopyFraming, d.Defname)
+		return nil, optionError(strings.ToUpper(d.Defname), "without a string")
 	}
 	return &s.String_.Sval, nil
 }
@@ -254,7 +274,7 @@ func copyFormat(d *pg_query.DefElem) (CopyFormat, error) {
 	case "binary":
 		return CopyBinary, nil
 	}
-	return 0, fmt.Errorf("%w: format %q", ErrCopyFraming, *s)
+	return 0, optionError("FORMAT", "other than text, csv or binary")
 }
 
 // copyHeader reads HEADER as the server does: no value, a boolean, 0 or
@@ -280,7 +300,7 @@ func copyHeader(d *pg_query.DefElem) (bool, error) {
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("%w: a HEADER value the server would not take", ErrCopyFraming)
+	return false, optionError("HEADER", "with a value the server would not take")
 }
 
 // copyEncoding allows only encodings in which every byte below 0x80 is
@@ -302,5 +322,5 @@ func copyEncoding(d *pg_query.DefElem) error {
 	case "utf8", "unicode", "sqlascii":
 		return nil
 	}
-	return fmt.Errorf("%w: encoding %q", ErrCopyFraming, *s)
+	return optionError("ENCODING", "other than UTF8 or SQL_ASCII")
 }

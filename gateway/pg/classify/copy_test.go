@@ -22,10 +22,10 @@ func TestCopyOuts(t *testing.T) {
 			o.Query = "SELECT password AS pw FROM users WHERE note = ')(' /* ) */"
 		})}},
 		{"/* (x */ COPY ((SELECT 1) UNION (SELECT 2)) TO STDOUT WITH CSV HEADER", []CopyOut{with(csv, func(o *CopyOut) { o.Query, o.Header = "(SELECT 1) UNION (SELECT 2)", true })}},
-		{"SELECT 1; COPY (SELECT 2) TO STDOUT (FORMAT csv, DELIMITER ';', NULL 'x', QUOTE '''', ESCAPE '\\', HEADER off, FORCE_QUOTE *, ENCODING 'UTF-8')", []CopyOut{with(csv, func(o *CopyOut) {
-			o.Query, o.Delimiter, o.Null, o.Quote, o.Escape = "SELECT 2", ';', "x", '\'', '\\'
+		{`SELECT 1; COPY (SELECT 2) TO STDOUT (FORMAT csv, DELIMITER ',', NULL 'x', QUOTE '"', ESCAPE '"', HEADER off, FORCE_QUOTE *, ENCODING 'UTF-8')`, []CopyOut{with(csv, func(o *CopyOut) {
+			o.Query, o.Null = "SELECT 2", "x"
 		})}},
-		{"COPY t TO STDOUT (FORMAT text, HEADER 1, DELIMITER '|')", []CopyOut{with(text, func(o *CopyOut) { o.Query, o.AllColumns, o.Header, o.Delimiter = `SELECT * FROM "t"`, true, true, '|' })}},
+		{`COPY t TO STDOUT (FORMAT text, HEADER 1, DELIMITER E'\t', NULL '\N')`, []CopyOut{with(text, func(o *CopyOut) { o.Query, o.AllColumns, o.Header = `SELECT * FROM "t"`, true, true })}},
 		{"COPY t TO STDOUT (FORMAT binary)", []CopyOut{with(text, func(o *CopyOut) { o.Query, o.AllColumns, o.Format = `SELECT * FROM "t"`, true, CopyBinary })}},
 		{"COPY t FROM STDIN; COPY t TO '/tmp/x'; SELECT 1", nil},
 	}
@@ -40,6 +40,13 @@ func TestCopyOutsRefusesUncertainFraming(t *testing.T) {
 	t.Parallel()
 	c := New(Options{})
 	for _, sql := range []string{
+		"COPY t TO STDOUT (DELIMITER '|')",
+		"COPY t TO STDOUT (DELIMITER '@')",
+		"COPY t TO STDOUT (FORMAT csv, DELIMITER ';')",
+		`COPY t TO STDOUT (FORMAT csv, DELIMITER E'\t')`,
+		"COPY t TO STDOUT (FORMAT csv, QUOTE '@')",
+		`COPY t TO STDOUT (FORMAT csv, ESCAPE '\')`,
+		`COPY t TO STDOUT (NULL 'a\b')`,
 		"COPY t TO STDOUT (ENCODING 'SJIS')",
 		"COPY t TO STDOUT (FORMAT fancy)",
 		"COPY t TO STDOUT (FORMAT 'CSV')",
@@ -53,6 +60,9 @@ func TestCopyOutsRefusesUncertainFraming(t *testing.T) {
 	} {
 		_, err := c.CopyOuts(sql)
 		require.ErrorIs(t, err, ErrCopyFraming, sql)
+		var oe *CopyOptionError
+		require.ErrorAs(t, err, &oe, sql)
+		require.NotEmpty(t, oe.Option, "the refusal can name the option")
 	}
 	_, err := c.CopyOuts("COPY (SELECT") // does not parse
 	require.Error(t, err)

@@ -163,7 +163,7 @@ func (c *catalog) refresh(want []uint32) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
 	defer cancel()
-	l := &catalogLookup{c: c, ctx: ctx, expires: now.Add(c.ttl), got: map[uint32]relation{}}
+	l := &catalogLookup{c: c, ctx: ctx, expires: now.Add(c.ttl), got: map[uint32]relation{}, views: map[uint32]viewState{}}
 	if err := l.run(want); err != nil {
 		c.down = now.Add(catalogRetry)
 		if !c.failing {

@@ -29,7 +29,18 @@ type catalogLookup struct {
 	conn    *pgconn.PgConn
 	expires time.Time
 	got     map[uint32]relation
+	// views holds the views of got whose columns do not yet say what
+	// they show: their answers are only their own names' until resolved.
+	views map[uint32]viewState
 }
+
+type viewState uint8
+
+const (
+	viewResolved viewState = iota // or not a view
+	viewPending
+	viewResolving // a view that reads itself, through others, sees this
+)
 
 // run looks up want. A kept connection that went bad while idle (the
 // server restarted, a proxy timed it out) gets one fresh try.
@@ -43,6 +54,7 @@ func (l *catalogLookup) run(want []uint32) error {
 	if err != nil && !fresh && !serverError(err) {
 		l.c.dropConnection()
 		clear(l.got)
+		clear(l.views)
 		if l.conn, _, err = l.c.connection(l.ctx); err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
@@ -81,14 +93,28 @@ func (l *catalogLookup) relations(oids []uint32, depth int) error {
 		l.got[rel].cols[num] = colSource{masked: l.c.masker.Column(name), generated: generated}
 		if view && !containsOID(views, rel) {
 			views = append(views, rel)
+			l.views[rel] = viewPending
 		}
 	}
 	for _, v := range views {
-		if err := l.view(v, depth); err != nil {
+		if err := l.resolve(v, depth); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// resolve follows a view's columns, once, and only after every view it
+// reads is resolved itself: in whatever order a batch's rows come back,
+// an outer view never inherits an inner view's name-only answer.
+func (l *catalogLookup) resolve(oid uint32, depth int) error {
+	if l.views[oid] != viewPending {
+		return nil // resolved, or not a view, or a cycle: source masks it
+	}
+	l.views[oid] = viewResolving
+	err := l.view(oid, depth)
+	delete(l.views, oid)
+	return err
 }
 
 func parseAttribute(row [][]byte) (rel uint32, num int16, name string, generated, view bool, err error) {
@@ -136,6 +162,11 @@ func (l *catalogLookup) view(oid uint32, depth int) error {
 			return err
 		}
 	}
+	for _, f := range fields {
+		if err := l.resolve(f.TableOID, depth+1); err != nil {
+			return err
+		}
+	}
 	for num, col := range r.cols {
 		switch {
 		case num <= 0:
@@ -171,9 +202,10 @@ func (l *catalogLookup) viewFields(oid uint32, depth int) ([]pgconn.FieldDescrip
 	return sd.Fields, nil
 }
 
-// source is what this lookup found of a table column; masked if nothing.
+// source is what this lookup found of a table column; masked if nothing,
+// or if it is a view's not yet resolved (one that reads itself).
 func (l *catalogLookup) source(oid uint32, num int16) colSource {
-	if src, ok := l.got[oid].cols[num]; ok {
+	if src, ok := l.got[oid].cols[num]; ok && l.views[oid] == viewResolved {
 		return src
 	}
 	return colSource{masked: true}

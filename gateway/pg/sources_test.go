@@ -280,3 +280,38 @@ func TestExtendedCopyMasksRuleColumns(t *testing.T) {
 	_, values = r.ready()
 	require.Equal(t, []string{"1"}, values)
 }
+
+// A view is resolved only after the views it reads, whatever order the
+// catalog returns them in: outer_v has the lower OID but reads inner_v.
+func TestViewsAreResolvedInnerFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	_, err := h.target.Exec(ctx, `
+		CREATE VIEW outer_v AS SELECT 'x'::text AS k;
+		CREATE VIEW inner_v AS SELECT id, password AS pw FROM users;
+		CREATE OR REPLACE VIEW outer_v AS SELECT pw AS k FROM inner_v WHERE id = 1;
+		CREATE VIEW report AS SELECT o.k, i.id FROM outer_v o, inner_v i;`)
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	for _, sql := range []string{
+		"SELECT k FROM report LIMIT 1",
+		"SELECT o.k FROM outer_v o, inner_v i LIMIT 1",
+		"SELECT k FROM outer_v",
+	} {
+		h.clock.Advance(defaultCatalogTTL) // a fresh lookup each time
+		var k string
+		require.NoError(t, conn.QueryRow(ctx, sql).Scan(&k), sql)
+		require.Equal(t, "********", k, sql)
+	}
+	h.clock.Advance(defaultCatalogTTL)
+	var out bytes.Buffer
+	_, err = conn.PgConn().CopyTo(ctx, &out, "COPY (SELECT o.k FROM outer_v o, inner_v i LIMIT 1) TO STDOUT")
+	require.NoError(t, err)
+	require.Equal(t, "********\n", out.String())
+	h.clock.Advance(defaultCatalogTTL)
+	psqlOut, err := h.psql(bob, "-At", "-c", "SELECT k FROM report LIMIT 1")
+	require.NoError(t, err)
+	require.Equal(t, "********\n", psqlOut)
+}

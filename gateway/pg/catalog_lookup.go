@@ -96,12 +96,34 @@ func (l *catalogLookup) relations(oids []uint32, depth int) error {
 			l.views[rel] = viewPending
 		}
 	}
+	for _, o := range oids {
+		if l.views[o] == viewResolved {
+			wholeRow(l.got[o].cols)
+		}
+	}
 	for _, v := range views {
 		if err := l.resolve(v, depth); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// wholeRow sets what a whole-row reference (attribute 0, SELECT i FROM
+// items i) says: masked when any column of the relation is, or when none
+// is known.
+func wholeRow(cols map[int16]colSource) {
+	masked := true
+	for num, col := range cols {
+		if num > 0 {
+			if col.masked {
+				masked = true
+				break
+			}
+			masked = false
+		}
+	}
+	cols[0] = colSource{masked: masked}
 }
 
 // resolve follows a view's columns, once, and only after every view it
@@ -179,6 +201,7 @@ func (l *catalogLookup) view(oid uint32, depth int) error {
 		}
 		r.cols[num] = col
 	}
+	wholeRow(r.cols)
 	return nil
 }
 

@@ -154,7 +154,8 @@ func newRowPlan(m *mask.Masker, fields []field, src []colSource) *rowPlan {
 	for i, f := range fields {
 		c := column{oid: f.oid, binary: f.format == 1}
 		switch {
-		case m.Column(f.name), src != nil && src[i].masked:
+		case m.Column(f.name), src != nil && src[i].masked, c.binary && f.table != 0 && f.attnum == 0:
+			// A whole row in binary is a record the detectors cannot read.
 			c.action = colWhole
 		case textLike(f.oid, c.binary), c.binary && f.oid == oidBytea:
 			c.action = colDetect

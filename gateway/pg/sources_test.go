@@ -315,3 +315,38 @@ func TestViewsAreResolvedInnerFirst(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "********\n", psqlOut)
 }
+
+// A whole-row reference (attribute 0) is masked only when a column of its
+// relation is; in binary it is a record the detectors cannot read, so it
+// is masked always.
+func TestWholeRowReferences(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	seedViews(t, h)
+	_, err := h.target.Exec(context.Background(), "CREATE VIEW item_names AS SELECT id, name FROM items")
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	raw := func(sql string, args ...any) []byte {
+		rows, err := conn.Query(ctx, sql, args...)
+		require.NoError(t, err, sql)
+		defer rows.Close()
+		require.True(t, rows.Next(), sql)
+		v := bytes.Clone(rows.RawValues()[0])
+		require.NoError(t, rows.Err())
+		return v
+	}
+	for _, args := range [][]any{{pgx.QueryExecModeSimpleProtocol}, {pgx.QueryResultFormats{pgx.TextFormatCode}}} {
+		require.Equal(t, `(1,"item 1")`, string(raw("SELECT i FROM items i WHERE id = 1", args...)))
+		require.Equal(t, `(1,"item 1")`, string(raw("SELECT n FROM item_names n WHERE id = 1", args...)), "a view of clean columns")
+		for _, sql := range []string{"SELECT u FROM users u WHERE id = 1", "SELECT l FROM logins l WHERE id = 1"} {
+			require.NotContains(t, string(raw(sql, args...)), "hunter2", sql)
+		}
+	}
+	require.Nil(t, raw("SELECT i FROM items i WHERE id = 1", pgx.QueryResultFormats{pgx.BinaryFormatCode}))
+
+	out, err := h.psql(bob, "-At", "-c", "SELECT i FROM items i WHERE id = 2")
+	require.NoError(t, err)
+	require.Equal(t, "(2,\"item 2\")\n", out)
+}

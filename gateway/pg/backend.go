@@ -178,17 +178,27 @@ func (s *session) executePlan() *rowPlan {
 	if !ok || e.kind != expExecute {
 		return nil
 	}
-	if e.plan != nil {
-		return e.plan
+	p := e.plan
+	if p == nil {
+		p = s.portalPlans[e.portal]
 	}
-	return s.portalPlans[e.portal]
+	if p != nil && s.stale(p) {
+		// Built before a change of the schema that completed since (the
+		// client half plans an Execute when it is sent).
+		p = s.rowPlanOf(p.fields)
+	}
+	return p
 }
 
 // onCommandComplete counts rows; an Execute ends here.
 func (s *session) onCommandComplete(msg []byte) {
 	s.rows += commandRows(msg)
 	s.plan = nil
-	if e, ok := s.q.peek(); ok && e.kind == expExecute {
+	e, ok := s.q.peek()
+	if ok && e.ddl {
+		s.schemaChanged(false)
+	}
+	if ok && e.kind == expExecute {
 		s.finishExecute()
 	}
 }
@@ -284,6 +294,9 @@ func (s *session) onReady(msg []byte) error {
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
 	s.copyOut, s.copyPlan = false, nil
+	if s.schemaTx && !e.swallow && len(body(msg)) == 1 && body(msg)[0] == 'I' {
+		s.schemaChanged(true)
+	}
 	return nil
 }
 

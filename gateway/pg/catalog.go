@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -61,6 +62,9 @@ type catalog struct {
 
 	mu   sync.RWMutex
 	rels map[uint32]relation
+	// gen counts forget calls: plans and lookups begun under an older
+	// one may hold answers from before a change of the schema.
+	gen atomic.Uint64
 
 	// lookup is held for a lookup: one at a time, on conn.
 	lookup  sync.Mutex
@@ -161,6 +165,7 @@ func (c *catalog) refresh(want []uint32) {
 		c.storeFailed(want, c.down)
 		return
 	}
+	gen := c.gen.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
 	defer cancel()
 	l := &catalogLookup{c: c, ctx: ctx, expires: now.Add(c.ttl), got: map[uint32]relation{}, views: map[uint32]viewState{}}
@@ -177,7 +182,29 @@ func (c *catalog) refresh(want []uint32) {
 		c.log.Info("looking up which table columns results come from again")
 		c.failing = false
 	}
-	c.store(l.got)
+	c.storeFrom(gen, l.got)
+}
+
+// forget drops every cached answer, once a session changed the schema:
+// the next statement must be judged by what is true now, not for up to
+// a TTL by what was true before (a view replaced to show a password).
+func (c *catalog) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen.Add(1)
+	clear(c.rels)
+}
+
+// storeFrom stores the answers of a lookup begun under gen, unless the
+// schema changed meanwhile: they may predate the change. What is not
+// stored is masked, and asked again next time.
+func (c *catalog) storeFrom(gen uint64, rels map[uint32]relation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen.Load() != gen {
+		return
+	}
+	c.storeLocked(rels)
 }
 
 // tableFields makes fields naming oids, to ask stale about them.
@@ -192,6 +219,10 @@ func tableFields(oids []uint32) []field {
 func (c *catalog) store(rels map[uint32]relation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.storeLocked(rels)
+}
+
+func (c *catalog) storeLocked(rels map[uint32]relation) {
 	if len(c.rels) > 10000 {
 		// A bound on memory; what is dropped is asked again.
 		clear(c.rels)

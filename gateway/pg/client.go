@@ -154,7 +154,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		s.refuseQuery(recorderBehind)
 		return nil
 	}
-	e := expectation{kind: expQuery, rec: rec, start: time.Now()}
+	e := expectation{kind: expQuery, rec: rec, start: time.Now(), ddl: changesSchema(v)}
 	if copyOut != nil {
 		e.copy = s.describeCopyAlone(copyOut)
 	}
@@ -372,7 +372,7 @@ func (s *session) onExecute(msg []byte) error {
 		s.refuseInGroup(recorderBehind)
 		return nil
 	}
-	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec}
+	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec, ddl: changesSchema(p.stmt.verdict)}
 	if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
 		e.plan = p.stmt.planFor(s, fields, p.formats)
 	} else if !p.described {

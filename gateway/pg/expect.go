@@ -51,6 +51,9 @@ type expectation struct {
 	// swallowed expDescribeStatement, used by the Query or Execute that
 	// runs the COPY.
 	copy *copyDesc
+	// ddl: the Query or Execute may change the schema, so what the
+	// catalog said is dropped once it completes.
+	ddl bool
 	// rec is the recording of a Query or Execute; nil for the others.
 	rec   *gateway.Pending
 	start time.Time

@@ -59,6 +59,10 @@ type rowPlan struct {
 	// expires is when the sources of its columns must be asked again; the
 	// zero time when no column came from a table.
 	expires time.Time
+	// gen is the catalog's generation it was built under, and fields what
+	// it was built from, to build it again once the schema changed.
+	gen    uint64
+	fields []field
 }
 
 // field is a column of a RowDescription. table and attnum name the table

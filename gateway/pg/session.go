@@ -67,6 +67,9 @@ type session struct {
 	// column rules. copyRow is its buffer.
 	copyPlan *copyPlan
 	copyRow  []byte
+	// schemaTx: a statement that may have changed the schema ran in the
+	// open transaction; its end drops what the catalog said again.
+	schemaTx bool
 }
 
 // statement is a prepared statement the client parsed.

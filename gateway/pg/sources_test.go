@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -349,4 +350,63 @@ func TestWholeRowReferences(t *testing.T) {
 	out, err := h.psql(bob, "-At", "-c", "SELECT i FROM items i WHERE id = 2")
 	require.NoError(t, err)
 	require.Equal(t, "(2,\"item 2\")\n", out)
+}
+
+// A session that replaces a view through the gateway sees the new
+// definition at once, not after the TTL: DDL drops what the catalog said.
+func TestReplacedViewIsSeenAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	modes := []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec}
+	for i, mode := range modes {
+		view := fmt.Sprintf("tv%d", i)
+		_, err := conn.Exec(ctx, "CREATE TEMP VIEW "+view+" AS SELECT 'x'::text AS k", mode)
+		require.NoError(t, err)
+		var k string
+		require.NoError(t, conn.QueryRow(ctx, "SELECT k FROM "+view, mode).Scan(&k))
+		require.Equal(t, "x", k)
+		_, err = conn.Exec(ctx, "CREATE OR REPLACE TEMP VIEW "+view+" AS SELECT password AS k FROM users WHERE id = 1", mode)
+		require.NoError(t, err)
+		require.NoError(t, conn.QueryRow(ctx, "SELECT k FROM "+view, mode).Scan(&k), mode)
+		require.Equal(t, "********", k, mode)
+	}
+
+	// In a pipeline, the SELECT is planned before the DDL ahead of it ran.
+	_, err := conn.Exec(ctx, "CREATE TEMP VIEW batch_v AS SELECT 'x'::text AS k")
+	require.NoError(t, err)
+	var k string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT k FROM batch_v").Scan(&k))
+	b := &pgx.Batch{}
+	b.Queue("CREATE OR REPLACE TEMP VIEW batch_v AS SELECT password AS k FROM users WHERE id = 1")
+	b.Queue("SELECT k FROM batch_v").QueryRow(func(row pgx.Row) error { return row.Scan(&k) })
+	require.NoError(t, conn.SendBatch(ctx, b).Close())
+	require.Equal(t, "********", k, "pipelined")
+
+	// Inside the transaction that replaced it, the catalog still shows the
+	// old definition, but it waits for the view's lock and so masks it.
+	_, err = conn.Exec(ctx, "CREATE TEMP VIEW tx_v AS SELECT 'x'::text AS k")
+	require.NoError(t, err)
+	require.NoError(t, conn.QueryRow(ctx, "SELECT k FROM tx_v").Scan(&k))
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "CREATE OR REPLACE TEMP VIEW tx_v AS SELECT password AS k FROM users WHERE id = 1")
+	require.NoError(t, err)
+	require.NoError(t, tx.QueryRow(ctx, "SELECT k FROM tx_v").Scan(&k))
+	require.Equal(t, "********", k)
+	require.NoError(t, tx.Commit(ctx))
+	require.NoError(t, conn.QueryRow(ctx, "SELECT k FROM tx_v").Scan(&k))
+	require.Equal(t, "********", k)
+	var name string
+	require.NoError(t, conn.QueryRow(ctx, "SELECT name FROM items WHERE id = 1").Scan(&name))
+	require.Equal(t, "item 1", name, "after the transaction, clean columns pass again")
+
+	out, err := h.psql(bob, "-At", "-c", "CREATE TEMP VIEW pv AS SELECT 'x'::text AS k", "-c", "SELECT k FROM pv",
+		"-c", "CREATE OR REPLACE TEMP VIEW pv AS SELECT password AS k FROM users WHERE id = 1", "-c", "SELECT k FROM pv",
+		"-c", "CREATE TEMP VIEW pv2 AS SELECT 'y'::text AS k", "-c", "SELECT k FROM pv2",
+		"-c", "CREATE OR REPLACE TEMP VIEW pv2 AS SELECT password AS k FROM users WHERE id = 1; SELECT k FROM pv2")
+	require.NoError(t, err)
+	require.Equal(t, "CREATE VIEW\nx\nCREATE VIEW\n********\nCREATE VIEW\ny\nCREATE VIEW\n********\n", out)
 }

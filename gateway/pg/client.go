@@ -181,6 +181,16 @@ var refusedParse = func() []byte {
 	return finishMsg(m, at)
 }()
 
+// reservedName refuses a client's statement under a name the gateway
+// keeps for its own (jitgate_copy, jitgate_refused): it would make the
+// gateway's own Parse of that name fail, or stand in for it.
+func reservedName(name string) *pgError {
+	if !strings.HasPrefix(name, classify.ReservedPrefix) {
+		return nil
+	}
+	return refused(fmt.Sprintf("prepared statement %q: names starting with %s are reserved by jitgate", name, classify.ReservedPrefix), "choose another name")
+}
+
 // refuseInGroup refuses a message of an extended-protocol group.
 func (s *session) refuseInGroup(pe *pgError) {
 	s.q.push(expectation{kind: expParse, err: pe})
@@ -199,6 +209,10 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 	sql, _, err := cstring(b)
 	if err != nil {
 		return fmt.Errorf("bad Parse: %w", err)
+	}
+	if pe := reservedName(name); pe != nil {
+		s.refuseInGroup(pe)
+		return nil
 	}
 	if old, exists := s.stmts[name]; exists && name != "" && !old.failed.Load() {
 		// The server refuses it too; refusing here keeps what the gateway
@@ -239,6 +253,10 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 	p, err := parseBind(b)
 	if err != nil {
 		return err
+	}
+	if pe := reservedName(string(stmtName)); pe != nil {
+		s.refuseInGroup(pe)
+		return nil
 	}
 	p.stmt = s.stmts[string(stmtName)]
 	if p.stmt != nil && p.stmt.failed.Load() {
@@ -341,6 +359,10 @@ func (s *session) onDescribe(msg []byte) error {
 	if err != nil {
 		return fmt.Errorf("bad Describe: %w", err)
 	}
+	if pe := reservedName(name); b[0] == 'S' && pe != nil {
+		s.refuseInGroup(pe)
+		return nil
+	}
 	switch b[0] {
 	case 'S':
 		s.q.push(expectation{kind: expDescribeStatement, stmt: s.stmts[name]})
@@ -441,6 +463,10 @@ func (s *session) onClose(msg []byte) error {
 	name, _, err := cstring(b[1:])
 	if err != nil {
 		return fmt.Errorf("bad Close: %w", err)
+	}
+	if pe := reservedName(name); b[0] == 'S' && pe != nil {
+		s.refuseInGroup(pe)
+		return nil
 	}
 	if b[0] == 'S' {
 		delete(s.stmts, name)

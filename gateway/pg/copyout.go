@@ -32,7 +32,7 @@ type copyDesc struct {
 // copyStmtName is the statement a COPY inside an extended-protocol group
 // is described under; closed again right after. A simple Query uses the
 // unnamed statement, which the Query itself replaces anyway.
-const copyStmtName = "jitgate_copy"
+const copyStmtName = classify.ReservedPrefix + "copy"
 
 // copyTarget reads the COPY ... TO STDOUT of a statement, if it is one. It
 // returns what to describe when column rules apply, or the refusal of a

@@ -470,3 +470,30 @@ func TestFailedParseFreesTheName(t *testing.T) {
 	require.NotContains(t, strings.Join(log, "|"), "42P05")
 	require.Equal(t, []string{"7"}, values)
 }
+
+// Statement names starting with jitgate_ are the gateway's own: a client's
+// jitgate_copy would break the description of every extended COPY.
+func TestReservedStatementNamesAreRefused(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	for _, msgs := range [][]pgproto3.FrontendMessage{
+		{&pgproto3.Parse{Name: "jitgate_copy", Query: "SELECT 1"}},
+		{&pgproto3.Describe{ObjectType: 'S', Name: "jitgate_copy"}},
+		{&pgproto3.Bind{PreparedStatement: "jitgate_copy"}, &pgproto3.Execute{}},
+		{&pgproto3.Close{ObjectType: 'S', Name: "jitgate_refused"}},
+	} {
+		r.send(append(msgs, &pgproto3.Sync{})...)
+		log, _ := r.ready()
+		require.Contains(t, strings.Join(log, "|"), "Error 42501 prepared statement", "%T", msgs[0])
+	}
+	r.send(&pgproto3.Query{String: "PREPARE jitgate_copy AS SELECT 1"})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42501", "SQL PREPARE shares the names")
+
+	r.send(&pgproto3.Parse{Name: "c", Query: "COPY (SELECT id, api_token AS t FROM users ORDER BY id) TO STDOUT"},
+		&pgproto3.Bind{PreparedStatement: "c"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	_, values := r.ready()
+	require.Equal(t, []string{"1\t********\n", "2\t\\N\n"}, values, "extended COPY still works")
+}

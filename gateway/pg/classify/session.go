@@ -1,6 +1,14 @@
 package classify
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
+
+// ReservedPrefix starts the names of the statements a gateway prepares
+// for itself; a client's statement of such a name would collide with
+// them.
+const ReservedPrefix = "jitgate_"
 
 // Session tracks the SQL-level state of one connection that changes what
 // later statements do: statements prepared by name. The verdict of EXECUTE
@@ -104,6 +112,9 @@ func (ps preparedSet) apply(an *analysis) Verdict {
 	for _, op := range an.ops {
 		switch op.kind {
 		case opPrepare:
+			if strings.HasPrefix(op.name, ReservedPrefix) {
+				v.refuse("prepared statement names starting with " + ReservedPrefix + " are reserved by jitgate")
+			}
 			if !ps.add(op.name, op.verdict) {
 				v.refuse(tooManyPrepared)
 			}

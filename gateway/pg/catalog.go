@@ -31,6 +31,13 @@ const (
 	// an unreachable catalog does not stall every new result shape.
 	catalogRetry   = 5 * time.Second
 	catalogTimeout = 3 * time.Second
+	// lockedRetry is how long a view whose tables a session has locked
+	// stays masked before it is asked about again.
+	lockedRetry = time.Second
+	// catalogLockTimeout bounds the wait for a lock a user's session holds (a
+	// view's definition is described, which locks its tables): short,
+	// since the lookup runs one at a time for every session.
+	catalogLockTimeout = "100ms"
 	// maxViewDepth bounds how many views deep a column is followed.
 	maxViewDepth = 8
 )
@@ -168,8 +175,14 @@ func (c *catalog) refresh(want []uint32) {
 	gen := c.gen.Load()
 	ctx, cancel := context.WithTimeout(context.Background(), catalogTimeout)
 	defer cancel()
-	l := &catalogLookup{c: c, ctx: ctx, expires: now.Add(c.ttl), got: map[uint32]relation{}, views: map[uint32]viewState{}}
-	if err := l.run(want); err != nil {
+	l := &catalogLookup{c: c, ctx: ctx, expires: now.Add(c.ttl), retry: now.Add(lockedRetry), got: map[uint32]relation{}, views: map[uint32]viewState{}}
+	err := l.run(want)
+	if lockTimeout(err) {
+		// Not the catalog's fault: mask these relations, not everything.
+		c.storeFailed(want, now.Add(lockedRetry))
+		return
+	}
+	if err != nil {
 		c.down = now.Add(catalogRetry)
 		if !c.failing {
 			c.log.Warn("cannot look up which table columns results come from; masking such columns whole until it can", "err", err)
@@ -263,7 +276,7 @@ func (c *catalog) connection(ctx context.Context) (conn *pgconn.PgConn, fresh bo
 	// for one the lookups name.
 	cfg.RuntimeParams["search_path"] = "pg_catalog"
 	cfg.RuntimeParams["statement_timeout"] = "3s"
-	cfg.RuntimeParams["lock_timeout"] = "1s"
+	cfg.RuntimeParams["lock_timeout"] = catalogLockTimeout
 	conn, err = pgconn.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, false, err

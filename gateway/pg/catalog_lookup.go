@@ -28,7 +28,9 @@ type catalogLookup struct {
 	ctx     context.Context
 	conn    *pgconn.PgConn
 	expires time.Time
-	got     map[uint32]relation
+	// retry is when to ask again about a view whose tables were locked.
+	retry time.Time
+	got   map[uint32]relation
 	// views holds the views of got whose columns do not yet say what
 	// they show: their answers are only their own names' until resolved.
 	views map[uint32]viewState
@@ -64,6 +66,14 @@ func (l *catalogLookup) run(want []uint32) error {
 		l.c.dropConnection()
 	}
 	return err
+}
+
+// lockTimeout reports whether the server gave up waiting for a lock
+// (lock_not_available): a user's session holds one, and the catalog is
+// fine.
+func lockTimeout(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }
 
 // serverError reports whether the server refused a question, on a
@@ -167,11 +177,16 @@ func oidArray(oids []uint32) []byte {
 func (l *catalogLookup) view(oid uint32, depth int) error {
 	r := l.got[oid]
 	fields, err := l.viewFields(oid, depth)
-	if err != nil {
-		if !serverError(err) {
-			return err
-		}
+	switch {
+	case lockTimeout(err):
+		// A session holds a lock on a table it reads: mask this view
+		// alone, and only until the lock is likely gone.
+		l.c.log.Info("a view's tables are locked; masking its columns whole for now", "view", oid)
+		r.expires = l.retry
+	case serverError(err):
 		l.c.log.Warn("cannot follow a view's columns to their tables; masking them whole", "view", oid, "err", err)
+	case err != nil:
+		return err
 	}
 	var need []uint32
 	for _, f := range fields {
@@ -198,10 +213,14 @@ func (l *catalogLookup) view(oid uint32, depth int) error {
 		case fields[num-1].TableOID != 0:
 			f := fields[num-1]
 			col.masked = col.masked || l.source(f.TableOID, int16(f.TableAttributeNumber)).masked
+			if base, ok := l.got[f.TableOID]; ok && base.expires.Before(r.expires) {
+				r.expires = base.expires // what it shows is asked again as soon
+			}
 		}
 		r.cols[num] = col
 	}
 	wholeRow(r.cols)
+	l.got[oid] = r
 	return nil
 }
 

@@ -410,3 +410,38 @@ func TestReplacedViewIsSeenAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "CREATE VIEW\nx\nCREATE VIEW\n********\nCREATE VIEW\ny\nCREATE VIEW\n********\n", out)
 }
+
+// A session holding a lock on a table makes describing the views over it
+// wait: those views are masked, briefly, but the catalog is not taken for
+// down, and other relations are told as usual.
+func TestLockedTableMasksOnlyItsViews(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOpts{})
+	ctx := context.Background()
+	_, err := h.target.Exec(ctx, `
+		CREATE VIEW v1 AS SELECT id, note FROM users;
+		CREATE VIEW v2 AS SELECT id, note FROM users;
+		CREATE VIEW v3 AS SELECT id, note FROM users;
+		CREATE VIEW v4 AS SELECT id, note FROM users;`)
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	locker, other := h.connect(bob), h.connect(bob)
+	tx, err := locker.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+
+	var a, b, c, d string
+	require.NoError(t, tx.QueryRow(ctx, "SELECT a.note, b.note, c.note, d.note FROM v1 a, v2 b, v3 c, v4 d WHERE a.id = 2 AND b.id = 2 AND c.id = 2 AND d.id = 2").Scan(&a, &b, &c, &d))
+	require.Equal(t, []string{"********", "********", "********", "********"}, []string{a, b, c, d}, "views whose tables are locked are masked")
+	var name string
+	var id *int32
+	require.NoError(t, other.QueryRow(ctx, "SELECT name, id FROM items WHERE id = 9", pgx.QueryExecModeSimpleProtocol).Scan(&name, &id))
+	require.Equal(t, "item 9", name, "other relations are not masked")
+	require.NotNil(t, id)
+	require.NoError(t, tx.Rollback(ctx))
+
+	h.clock.Advance(lockedRetry)
+	require.NoError(t, other.QueryRow(ctx, "SELECT note FROM v1 WHERE id = 2").Scan(&a))
+	require.Equal(t, "nothing secret", a, "once the lock is gone, the view is told again")
+}

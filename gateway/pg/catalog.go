@@ -49,6 +49,9 @@ type colSource struct {
 	masked bool
 	// generated: COPY of the whole table leaves it out.
 	generated bool
+	// unknown: the catalog could not say anything of it, generated
+	// included.
+	unknown bool
 }
 
 // relation is what the catalog said about one table or view.
@@ -106,7 +109,7 @@ func (c *catalog) sources(fields []field) ([]colSource, time.Time) {
 		r, ok := c.rels[f.table]
 		src, known := r.cols[f.attnum]
 		if !known {
-			src = colSource{masked: true}
+			src = colSource{masked: true, unknown: true}
 		}
 		out[i] = src
 		exp := now // not stored (dropped meanwhile): ask again next time

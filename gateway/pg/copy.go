@@ -25,7 +25,11 @@ type copyPlan struct {
 	// NULL string other than \N is written as is, and keeping it would
 	// tell that the value equals the string chosen.
 	keepNull bool
-	bounds   [][2]int
+	// blind: a COPY of a whole table whose columns the catalog could not
+	// tell, generated ones included, so which ones it sends is unknown.
+	// Every column it sends is masked.
+	blind  bool
+	bounds [][2]int
 }
 
 type copyCol struct {
@@ -49,6 +53,7 @@ func newCopyPlan(m *mask.Masker, out classify.CopyOut, fields []field, src []col
 		if out.AllColumns && sc.generated {
 			continue
 		}
+		p.blind = p.blind || out.AllColumns && sc.unknown
 		c := copyCol{whole: sc.masked || m.Column(f.name)}
 		if c.whole {
 			p.whole = true
@@ -60,6 +65,17 @@ func newCopyPlan(m *mask.Masker, out classify.CopyOut, fields []field, src []col
 		p.cols = append(p.cols, c)
 	}
 	return p
+}
+
+// blinded is the plan of a blind COPY that sends n columns: each is
+// masked to the NULL marker, valid whatever its type.
+func (p *copyPlan) blinded(n int) *copyPlan {
+	b := *p
+	b.cols, b.whole, b.keepNull = make([]copyCol, n), true, true
+	for i := range b.cols {
+		b.cols[i] = copyCol{whole: true, value: []byte(p.out.Null)}
+	}
+	return &b
 }
 
 // copyTextType: types whose text form the whole-value marker is a valid

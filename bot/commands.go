@@ -15,9 +15,8 @@ import (
 // command answers the slash command; an answer that comes too late for
 // the ack goes to the person's DM instead.
 func (b *Bot) command(ctx context.Context, cmd slack.SlashCommand) any {
-	start := time.Now()
 	answer := b.answerCommand(ctx, cmd)
-	if a, ok := answer.(*commandAnswer); ok && a != nil && time.Since(start) >= ackDeadline {
+	if a, ok := answer.(*commandAnswer); ok && a != nil && !answerInTime(ctx) {
 		b.later(func(ctx context.Context) { b.dmUser(ctx, cmd.UserID, a.Text) })
 	}
 	return answer

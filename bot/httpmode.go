@@ -175,10 +175,12 @@ func (h *httpMode) answer(w http.ResponseWriter, r *http.Request, kind string, c
 // the transport must keep serving: a call still running at the deadline is
 // logged and answers nil. Its work is not cut short, though: it goes on
 // under a context of its own, ending after workDeadline (or with ctx), so a
-// decision that was slow to make is still made, and the handler tells the
-// person afterwards. A call that panics is logged and answers ok=false.
+// decision that was slow to make is still made, and the handler, told by
+// answerInTime that its answer missed the ack, tells the person otherwise.
+// A call that panics is logged and answers ok=false.
 func ackWithin(ctx context.Context, deadline time.Duration, log *slog.Logger, kind string, call func(context.Context) any) (payload any, ok bool) {
-	work, cancel := context.WithTimeout(ctx, workDeadline)
+	work, race := withAckRace(ctx)
+	work, cancel := context.WithTimeout(work, workDeadline)
 	type answer struct {
 		payload any
 		ok      bool
@@ -192,7 +194,9 @@ func ackWithin(ctx context.Context, deadline time.Duration, log *slog.Logger, ki
 				done <- answer{}
 			}
 		}()
-		done <- answer{payload: call(work), ok: true}
+		p := call(work)
+		race.answer() // for handlers that never asked
+		done <- answer{payload: p, ok: true}
 	}()
 	t := time.NewTimer(deadline)
 	defer t.Stop()
@@ -200,9 +204,13 @@ func ackWithin(ctx context.Context, deadline time.Duration, log *slog.Logger, ki
 	case a := <-done:
 		return a.payload, a.ok
 	case <-t.C:
-		log.Warn("slack handler overran its ack deadline; acknowledged empty while it finishes", "kind", kind)
 	case <-ctx.Done():
 	}
+	if !race.giveUp() {
+		a := <-done // claimed just in time: it is being returned
+		return a.payload, a.ok
+	}
+	log.Warn("slack handler overran its ack deadline; acknowledged empty while it finishes", "kind", kind)
 	return nil, true
 }
 

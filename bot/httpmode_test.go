@@ -294,10 +294,15 @@ func TestHTTPLateInbound(t *testing.T) {
 	t.Parallel()
 	fake, _ := transportWorkspace(t, slackfake.Config{AckTimeout: 2 * time.Second})
 	log, logs := recordingLogger(t)
-	release, finished := make(chan struct{}), make(chan error, 1)
+	release, finished, inTime := make(chan struct{}), make(chan error, 1), make(chan bool, 2)
 	in := &stubInbound{onCommand: func(ctx context.Context, cmd slack.SlashCommand) any {
+		if cmd.Text == "quick" {
+			inTime <- answerInTime(ctx)
+			return &slack.Msg{Text: "on time"}
+		}
 		<-release
 		finished <- ctx.Err()
+		inTime <- answerInTime(ctx)
 		return &slack.Msg{Text: "too late"}
 	}}
 	h := &httpMode{in: in, secret: testSecret, now: time.Now, log: log, deadline: 100 * time.Millisecond}
@@ -310,6 +315,12 @@ func TestHTTPLateInbound(t *testing.T) {
 	require.Less(t, d.Elapsed, time.Second)
 	close(release)
 	require.NoError(t, <-finished, "the work outlives the ack and the HTTP response")
+	require.False(t, <-inTime, "the handler learns its answer missed the ack")
 	require.Contains(t, logs.String(), "overran its ack deadline")
 	require.Empty(t, fake.Ephemerals("U1ALICE"))
+
+	d, err = fake.SlashCommand(deliveryCtx(t), "U1ALICE", "C0REVIEW", "/access", "quick")
+	require.NoError(t, err)
+	require.True(t, <-inTime)
+	require.Contains(t, string(d.Body), "on time", "an answer claimed in time is the ack")
 }

@@ -19,9 +19,8 @@ func (b *Bot) interaction(ctx context.Context, cb slack.InteractionCallback) any
 			b.clicked(ctx, cb, a)
 		}
 	case slack.InteractionTypeViewSubmission:
-		start := time.Now()
 		answer := b.submitted(ctx, cb)
-		if r, ok := answer.(*slack.ViewSubmissionResponse); ok && time.Since(start) >= ackDeadline {
+		if r, ok := answer.(*slack.ViewSubmissionResponse); ok && !answerInTime(ctx) {
 			// The modal closed with the late ack: say why nothing changed.
 			for _, text := range r.Errors {
 				b.later(func(ctx context.Context) { b.dmUser(ctx, cb.User.ID, "Your form was not applied: "+text) })

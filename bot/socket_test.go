@@ -283,10 +283,11 @@ func TestSocketOversizedAnswer(t *testing.T) {
 func TestSocketLateInbound(t *testing.T) {
 	t.Parallel()
 	fake, api := transportWorkspace(t, slackfake.Config{AckTimeout: 2 * time.Second})
-	release, finished := make(chan struct{}), make(chan error, 1)
+	release, finished, inTime := make(chan struct{}), make(chan error, 1), make(chan bool, 1)
 	in := &stubInbound{onCommand: func(ctx context.Context, _ slack.SlashCommand) any {
 		<-release
 		finished <- ctx.Err()
+		inTime <- answerInTime(ctx)
 		return &slack.Msg{Text: "too late"}
 	}}
 	log, logs := recordingLogger(t)
@@ -300,6 +301,7 @@ func TestSocketLateInbound(t *testing.T) {
 	require.Less(t, d.Elapsed, time.Second)
 	close(release)
 	require.NoError(t, <-finished, "the work outlives the ack")
+	require.False(t, <-inTime, "the handler learns its answer missed the ack")
 	require.Contains(t, logs.String(), "overran its ack deadline")
 	require.Empty(t, fake.Ephemerals("U1ALICE"))
 }

@@ -141,11 +141,11 @@ func (b *Bot) tellClicker(ctx context.Context, cb slack.InteractionCallback, tex
 func (b *Bot) submitted(ctx context.Context, cb slack.InteractionCallback) any {
 	who, err := b.people.identity(ctx, cb.User.ID)
 	if err != nil {
-		return fieldErrors(inputReason, err)
+		return fieldErrors(err)
 	}
 	first, err := b.claim(ctx, deliveryKey("submit", cb.TriggerID))
 	if err != nil {
-		return fieldErrors(inputReason, err)
+		return fieldErrors(err)
 	}
 	if !first {
 		return nil
@@ -159,13 +159,12 @@ func (b *Bot) submitted(ctx context.Context, cb slack.InteractionCallback) any {
 	case viewRequest:
 		return b.submitRequest(ctx, who, values)
 	case viewDeny:
-		return fieldErrors(inputReason, b.review(ctx, id, who, grants.Deny, inputValue(values, inputReason)))
+		return fieldErrors(b.review(ctx, id, who, grants.Deny, inputValue(values, inputReason)))
 	case viewRevoke:
 		_, err := b.store.Revoke(ctx, id, who, inputValue(values, inputReason), b.cfg.Now())
-		return fieldErrors(inputReason, err)
+		return fieldErrors(err)
 	case viewExtend:
-		err := b.extend(ctx, id, who, inputValue(values, inputDuration), inputValue(values, inputReason))
-		return fieldErrors(inputFor(err), err)
+		return fieldErrors(b.extend(ctx, id, who, inputValue(values, inputDuration), inputValue(values, inputReason)))
 	}
 	return nil
 }
@@ -182,12 +181,12 @@ func (b *Bot) submitRequest(ctx context.Context, who grants.Identity, values *sl
 	}
 	d, err := time.ParseDuration(inputValue(values, inputDuration))
 	if err != nil {
-		return fieldErrors(inputDuration, usageError("Choose how long you need access."))
+		return fieldErrors(&grants.InputError{Field: "duration", Msg: "choose how long you need access"})
 	}
 	nr.Duration = d
 	req, err := b.store.CreateRequest(ctx, nr, b.cfg.Now())
 	if err != nil {
-		return fieldErrors(inputFor(err), err)
+		return fieldErrors(err)
 	}
 	b.later(func(ctx context.Context) { b.dmText(ctx, req.Requester, b.filedText(req)) })
 	return nil
@@ -206,7 +205,8 @@ func (b *Bot) extend(ctx context.Context, grantID uuid.UUID, who grants.Identity
 	return err
 }
 
-// inputFor maps the field an input error names to the modal's input.
+// inputFor maps the field an input error names to the modal's input;
+// every other refusal goes under the reason, which every modal has.
 func inputFor(err error) string {
 	var ie *grants.InputError
 	if errors.As(err, &ie) {
@@ -222,13 +222,13 @@ func inputFor(err error) string {
 	return inputReason
 }
 
-// fieldErrors keeps the modal open with err's refusal under block, or
-// closes it when err is nil.
-func fieldErrors(block string, err error) any {
+// fieldErrors keeps the modal open with err's refusal under the input it
+// is about, or closes it when err is nil.
+func fieldErrors(err error) any {
 	if err == nil {
 		return nil
 	}
-	return slack.NewErrorsViewSubmissionResponse(map[string]string{block: refusal(err)})
+	return slack.NewErrorsViewSubmissionResponse(map[string]string{inputFor(err): refusal(err)})
 }
 
 // inputValue is what was entered in a modal input: the text, or the value

@@ -53,19 +53,15 @@ func (j *Jobs) Start(ctx context.Context) error {
 }
 
 func (j *Jobs) tick(ctx context.Context) {
-	pooled, err := j.pool.Acquire(ctx)
+	conn, err := lockedConn(ctx, j.pool, j.policies, lockKey("jobs"))
 	if err != nil {
-		j.log.Warn("scheduled pass: no database connection", "err", err)
+		j.log.Warn("scheduled pass: cannot take its lock", "err", err)
 		return
 	}
-	// The lock lives as long as this connection, which is closed after the
-	// pass rather than handed back still holding it.
-	conn := pooled.Hijack()
+	if conn == nil {
+		return // another replica runs this tick
+	}
 	defer conn.Close(context.Background())
-	ok, err := grants.NewStore(conn, j.policies).TryLock(ctx, lockKey("jobs"))
-	if err != nil || !ok {
-		return
-	}
 	if err := j.RunOnce(ctx); err != nil && ctx.Err() == nil {
 		j.log.Error("scheduled pass failed", "err", err)
 	}

@@ -3,7 +3,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"log/slog"
 	"time"
 
@@ -79,20 +78,13 @@ func (f *Feed) Run(ctx context.Context) {
 // lead tells events for as long as this replica holds the feed's lock. It
 // returns nil at once when another replica holds it.
 func (f *Feed) lead(ctx context.Context) error {
-	pooled, err := f.pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A connection holding a session lock and a LISTEN never goes back.
-	conn := pooled.Hijack()
-	defer conn.Close(context.Background())
 	key := lockKey("feed:" + f.name)
-	lockStore := grants.NewStore(conn, f.policies)
-	ok, err := lockStore.TryLock(ctx, key)
-	if err != nil || !ok {
+	conn, err := lockedConn(ctx, f.pool, f.policies, key)
+	if err != nil || conn == nil {
 		return err
 	}
-	if err := lockStore.DetectDeadPeer(ctx); err != nil {
+	defer conn.Close(context.Background())
+	if err := grants.NewStore(conn, f.policies).DetectDeadPeer(ctx); err != nil {
 		return err
 	}
 	if err := f.skipBacklog(ctx); err != nil {
@@ -223,13 +215,6 @@ func (f *Feed) tell(ctx context.Context, ev grants.AuditEvent, leading func(cont
 		sleep(ctx, backoff)
 		backoff = min(2*backoff, f.MaxBackoff)
 	}
-}
-
-// lockKey turns a name into an advisory lock key of jitgate's own.
-func lockKey(name string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("jitgate:" + name))
-	return int64(h.Sum64())
 }
 
 // sleep waits for d or until ctx ends.

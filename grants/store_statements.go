@@ -12,10 +12,6 @@ import (
 	"github.com/jitgate/jitgate/sqlc"
 )
 
-// StatementChannel is the NOTIFY channel on which a decided statement
-// review's ID goes out, so the replica whose session waits learns at once.
-const StatementChannel = "jitgate_statements"
-
 func statementFromRow(r sqlc.StatementReview) StatementReview {
 	return StatementReview{
 		ID: r.ID, GrantID: r.GrantID, SessionID: r.SessionID, RequestID: r.RequestID,
@@ -142,16 +138,11 @@ func (s *Store) TimeOutStatements(ctx context.Context, now time.Time) ([]Stateme
 	return out, err
 }
 
-// statementDecided audits a decided review and wakes its waiting session.
+// statementDecided audits a decided review; the feed tells reviewers, and
+// the waiting session finds the decision when it next looks.
 func (s *Store) statementDecided(ctx context.Context, tx pgx.Tx, r StatementReview, now time.Time) error {
-	if err := s.appendAudit(ctx, tx, now, event{
+	return s.appendAudit(ctx, tx, now, event{
 		actor: r.DecidedBy, action: "statement." + string(r.Status), requestID: r.RequestID, grantID: r.GrantID,
 		details: map[string]any{"statement_review": r.ID},
-	}); err != nil {
-		return err
-	}
-	if err := s.q.Notify(ctx, tx, sqlc.NotifyParams{Channel: StatementChannel, Payload: r.ID.String()}); err != nil {
-		return fmt.Errorf("notify statement decision: %w", err)
-	}
-	return nil
+	})
 }

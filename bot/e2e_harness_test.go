@@ -144,19 +144,6 @@ func (h *e2e) waitFor(what string, cond func(*slackfake.Server) bool) {
 	require.NoError(h.t, h.fake.WaitFor(ctx, cond), "waiting for %s", what)
 }
 
-// eventually waits for a condition on the database, re-checked whenever
-// Slack's state moves (every change the bot makes ends in a Slack call).
-func (h *e2e) eventually(what string, cond func() bool) {
-	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		require.True(h.t, time.Now().Before(deadline), "waiting for %s", what)
-		ctx, cancel := context.WithTimeout(h.ctx, 50*time.Millisecond)
-		_ = h.fake.WaitFor(ctx, func(*slackfake.Server) bool { return false })
-		cancel()
-	}
-}
-
 func (h *e2e) command(user, text string, opts ...slackfake.DeliveryOption) *slackfake.Delivery {
 	h.t.Helper()
 	d, err := h.fake.SlashCommand(h.ctx, user, h.channel, "/access", text, opts...)

@@ -155,12 +155,6 @@ func (s *Server) changedLocked() {
 	s.changed = make(chan struct{})
 }
 
-func (s *Server) notify() {
-	s.mu.Lock()
-	s.changedLocked()
-	s.mu.Unlock()
-}
-
 // WaitFor returns when cond reports true, re-checking it after every state
 // change (a call, a message, a view, a socket connecting), or with the
 // context's error. cond runs without the fake's lock, so it may call any of

@@ -45,8 +45,6 @@ type expectation struct {
 	portal string
 	// plan masks an Execute's rows; nil until known.
 	plan *rowPlan
-	// formats are the result formats of the Execute's Bind.
-	formats []int16
 	// copy is the description of a COPY's columns: filled in by a
 	// swallowed expDescribeStatement, used by the Query or Execute that
 	// runs the COPY.

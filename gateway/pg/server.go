@@ -74,9 +74,7 @@ type Server struct {
 	// there are none when no column rule is set.
 	catalogs map[string]*catalog
 
-	mu       sync.Mutex
-	listener net.Listener
-	conns    sync.WaitGroup
+	conns sync.WaitGroup
 }
 
 // New returns a Server, or an error naming what is missing.

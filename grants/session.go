@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/jitgate/jitgate/sqlc"
 )
@@ -94,7 +95,7 @@ func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
 		}
 		dur, n := e.Duration.Microseconds(), e.Rows
 		rows[i] = sqlc.InsertSessionEventsParams{
-			SessionID: e.SessionID, At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
+			SessionID: pgUUID(e.SessionID), At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
 			Params: params, Classification: e.Classification, Reason: e.Reason,
 			Decision: e.Decision, DurationUs: &dur, Rows: &n, Sqlstate: e.SQLState,
 		}
@@ -107,14 +108,14 @@ func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
 
 // SessionEvents returns a session's events in the order they happened.
 func (s *Store) SessionEvents(ctx context.Context, sessionID uuid.UUID) ([]SessionEvent, error) {
-	rows, err := s.q.ListSessionEvents(ctx, s.db, sessionID)
+	rows, err := s.q.ListSessionEvents(ctx, s.db, pgUUID(sessionID))
 	if err != nil {
 		return nil, fmt.Errorf("list events of session %s: %w", sessionID, err)
 	}
 	out := make([]SessionEvent, len(rows))
 	for i, r := range rows {
 		out[i] = SessionEvent{
-			SessionID: r.SessionID, At: utc(r.At), Kind: r.Kind, Statement: r.Statement,
+			SessionID: uuid.UUID(r.SessionID.Bytes), At: utc(r.At), Kind: r.Kind, Statement: r.Statement,
 			Classification: r.Classification, Reason: r.Reason, Decision: r.Decision,
 			Duration: time.Duration(deref(r.DurationUs)) * time.Microsecond, Rows: deref(r.Rows), SQLState: r.Sqlstate,
 		}
@@ -126,3 +127,6 @@ func (s *Store) SessionEvents(ctx context.Context, sessionID uuid.UUID) ([]Sessi
 	}
 	return out, nil
 }
+
+// pgUUID is id as the type the session_events queries take (see sqlc.yaml).
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: true} }

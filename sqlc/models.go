@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type AuditCursor struct {
@@ -99,7 +100,7 @@ type Session struct {
 
 type SessionEvent struct {
 	ID             int64
-	SessionID      uuid.UUID
+	SessionID      pgtype.UUID
 	At             time.Time
 	Kind           string
 	Statement      string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const endSession = `-- name: EndSession :one
@@ -66,7 +67,7 @@ func (q *Queries) GetSession(ctx context.Context, db DBTX, id uuid.UUID) (Sessio
 }
 
 type InsertSessionEventsParams struct {
-	SessionID      uuid.UUID
+	SessionID      pgtype.UUID
 	At             time.Time
 	Kind           string
 	Statement      string
@@ -83,7 +84,7 @@ const listSessionEvents = `-- name: ListSessionEvents :many
 SELECT id, session_id, at, kind, statement, params, classification, reason, decision, duration_us, rows, sqlstate FROM session_events WHERE session_id = $1 ORDER BY id
 `
 
-func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID uuid.UUID) ([]SessionEvent, error) {
+func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID pgtype.UUID) ([]SessionEvent, error) {
 	rows, err := db.Query(ctx, listSessionEvents, sessionID)
 	if err != nil {
 		return nil, err

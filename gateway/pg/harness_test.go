@@ -31,7 +31,7 @@ import (
 // harness is a gateway in front of a real target database, with a real
 // OIDC issuer and jitgate's own database, all on loopback.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	addr     string
 	issuer   *oidctest.Issuer
 	store    *grants.Store
@@ -58,7 +58,7 @@ type harnessOpts struct {
 
 var testStart = time.Now().UTC().Truncate(time.Second)
 
-func newHarness(t *testing.T, o harnessOpts) *harness {
+func newHarness(t testing.TB, o harnessOpts) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -122,7 +122,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		clock: clock, registry: registry, recorder: recorder, srv: srv}
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -130,7 +130,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // seedTarget makes the target's tables: some rows hold secrets.
-func seedTarget(t *testing.T, target *pgxpool.Pool) {
+func seedTarget(t testing.TB, target *pgxpool.Pool) {
 	_, err := target.Exec(context.Background(), `
 		CREATE TABLE users (id int PRIMARY KEY, email text, note text, password text, api_token varchar(80), ssn int);
 		INSERT INTO users VALUES

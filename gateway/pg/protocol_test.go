@@ -21,7 +21,7 @@ import (
 )
 
 type raw struct {
-	t    *testing.T
+	t    testing.TB
 	fe   *pgproto3.Frontend
 	conn net.Conn
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -29,4 +30,23 @@ func TestLogMedianReadsEveryThreadsLog(t *testing.T) {
 	p50, err := logMedian(prefix)
 	require.NoError(t, err)
 	require.Equal(t, 200.0, p50)
+}
+
+func TestParseStatCountsFieldsAfterTheName(t *testing.T) {
+	// A name may hold spaces and parentheses; the times are ticks of 1/100 s.
+	st, ok := parseStat("4242 (post gres) (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 50 7 3 20 0 1 0 100 0 0\n")
+	require.True(t, ok)
+	require.Equal(t, procStat{comm: "post gres) (x)", state: "S", secs: 2.1}, st)
+	_, ok = parseStat("4242 (short) S 1 2 3")
+	require.False(t, ok)
+}
+
+func TestCPUCostPerTransaction(t *testing.T) {
+	before := cpuSample{proxy: 1, server: 10, ok: true}
+	after := cpuSample{proxy: 1.5, server: 12, ok: true}
+	require.Equal(t, cpuCost{proxy: 50, server: 200, client: 30}, after.since(before, 300*time.Millisecond, 10000))
+	require.Equal(t, cpuCost{}, after.since(cpuSample{}, time.Second, 10000), "nothing when /proc could not tell")
+	n, ok := parseTransactions("number of clients: 8\nnumber of transactions actually processed: 91234\n")
+	require.True(t, ok)
+	require.Equal(t, 91234, n)
 }

@@ -110,7 +110,7 @@ func startJitgate(ctx context.Context, srv server, bin, dir, cpuProfile string) 
 
 // target is the bench resource reached through the gateway.
 func (jg *jitgate) target() target {
-	return target{name: "gateway", addr: jg.gateway, user: benchUser, pass: jg.token, db: "bench", sslmode: "disable"}
+	return target{name: "gateway", addr: jg.gateway, user: benchUser, pass: jg.token, db: "bench", sslmode: "disable", pid: jg.serve.cmd.Process.Pid}
 }
 
 func (jg *jitgate) stop() {

@@ -114,7 +114,7 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 			fmt.Fprintf(os.Stderr, "last lines of %s:\n%s", jg.serve.logPath, jg.serve.tail(30))
 		}
 	}()
-	targets := []target{srv.direct(), srv.via("relay", relay.addr), jg.target()}
+	targets := []target{srv.direct(), srv.via("relay", relay.addr, relay.cmd.Process.Pid), jg.target()}
 	rep, err := benchmark(ctx, opts, targets, dir)
 	if rep.rows == nil {
 		return err

@@ -18,7 +18,16 @@ import (
 type result struct {
 	tps float64
 	p50 float64 // median latency in µs; 0 when the run logged none
+	// cpu is what the run cost in CPU per transaction; zero where /proc
+	// cannot tell.
+	cpu cpuCost
 }
+
+// cpuCost is CPU time per transaction in µs: of the process on the data
+// path (relay or gateway; none for direct), of the server, of pgbench.
+// On a machine whose CPUs the run saturates, these say where throughput
+// goes.
+type cpuCost struct{ proxy, server, client float64 }
 
 // row is one (mode, clients) combination, with a result per target in the
 // order of the targets.
@@ -67,6 +76,7 @@ func pgbench(ctx context.Context, t target, mode string, clients, secs int, logP
 	}
 	cmd := exec.CommandContext(ctx, "pgbench", args...)
 	cmd.Env = t.env()
+	before := t.cpuNow()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("%w\n%s", err, tail(string(out), 15))
@@ -75,11 +85,25 @@ func pgbench(ctx context.Context, t target, mode string, clients, secs int, logP
 	if res.tps, err = parseTPS(string(out)); err != nil {
 		return result{}, err
 	}
+	if txns, ok := parseTransactions(string(out)); ok {
+		res.cpu = t.cpuNow().since(before, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime(), txns)
+	}
 	if logPrefix != "" {
 		res.p50, err = logMedian(logPrefix)
 		os.RemoveAll(filepath.Dir(logPrefix))
 	}
 	return res, err
+}
+
+var txnsLine = regexp.MustCompile(`(?m)^number of transactions actually processed: ([0-9]+)`)
+
+func parseTransactions(out string) (int, bool) {
+	m := txnsLine.FindStringSubmatch(out)
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(m[1])
+	return n, err == nil && n > 0
 }
 
 var tpsLine = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \(without initial connection time\)`)

@@ -33,12 +33,35 @@ func (r report) print(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
+	r.printCPU(w)
 	for _, row := range r.rows {
 		if row.clients == 1 {
 			r.printLatency(w, row)
 		}
 	}
 	r.printWide(w)
+}
+
+// printCPU shows where the CPU went per transaction, when /proc told: the
+// runs saturate the machine's CPUs, so what the gateway spends beyond the
+// relay, and what its recording makes the server spend, is throughput lost.
+func (r report) printCPU(w io.Writer) {
+	if len(r.rows) == 0 || r.rows[0].results[2].cpu == (cpuCost{}) {
+		return
+	}
+	fmt.Fprintln(w, "CPU per transaction (µs): the process on the data path, the server, pgbench")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "mode\tclients\tdirect\trelay\tgateway")
+	for _, row := range r.rows {
+		fmt.Fprintf(tw, "%s\t%d", row.mode, row.clients)
+		for _, res := range row.results {
+			c := res.cpu
+			fmt.Fprintf(tw, "\t%.0f / %.0f / %.0f", c.proxy, c.server, c.client)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 func (r report) printLatency(w io.Writer, row row) {

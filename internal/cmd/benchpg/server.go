@@ -56,15 +56,18 @@ func (s server) direct() target {
 }
 
 // via is the target database reached through the relay listening on addr.
-func (s server) via(name, addr string) target {
+func (s server) via(name, addr string, pid int) target {
 	t := s.direct()
-	t.name, t.addr = name, addr
+	t.name, t.addr, t.pid = name, addr, pid
 	return t
 }
 
 // target is one way to reach the target database.
 type target struct {
 	name, addr, user, pass, db, sslmode string
+	// pid is the process on the data path, whose CPU is measured; 0 for
+	// none.
+	pid int
 }
 
 // env is the environment that points libpq (pgbench) at t.

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuOf returns the CPU time, in seconds, that process pid has used (user
+// and system, with its waited-for children); ok is false where /proc is
+// missing or pid is gone.
+func cpuOf(pid int) (float64, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, false
+	}
+	st, ok := parseStat(string(b))
+	return st.secs, ok
+}
+
+// serverCPU returns the CPU time, in seconds, of every postgres process,
+// including backends that ended (the postmaster's waited-for children).
+// It is what the server spent on all clients, jitgate's recording among
+// them. A backend that ended but is not yet waited for counts nowhere, so
+// it waits, up to a second, until none is left.
+func serverCPU() (float64, bool) {
+	for range 50 {
+		total, zombies, ok := postgresCPU()
+		if !ok || !zombies {
+			return total, ok
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0, false
+}
+
+func postgresCPU() (total float64, zombies, ok bool) {
+	dirs, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil || len(dirs) == 0 {
+		return 0, false, false
+	}
+	for _, d := range dirs {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			continue // ended since the glob
+		}
+		if st, ok := parseStat(string(b)); ok && st.comm == "postgres" {
+			total += st.secs
+			zombies = zombies || st.state == "Z"
+		}
+	}
+	return total, zombies, true
+}
+
+// procStat is what benchpg reads of a /proc/PID/stat line.
+type procStat struct {
+	comm, state string
+	secs        float64 // utime+stime+cutime+cstime
+}
+
+// parseStat reads a /proc/PID/stat line. The name is in parentheses and
+// may hold spaces, so the fields are counted from its closing one.
+func parseStat(line string) (procStat, bool) {
+	open, end := strings.IndexByte(line, '('), strings.LastIndexByte(line, ')')
+	if open < 0 || end < open {
+		return procStat{}, false
+	}
+	fields := strings.Fields(line[end+1:])
+	// After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
+	if len(fields) < 15 {
+		return procStat{}, false
+	}
+	var ticks float64
+	for _, f := range fields[11:15] {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return procStat{}, false
+		}
+		ticks += v
+	}
+	return procStat{comm: line[open+1 : end], state: fields[0], secs: ticks / clockTicks}, true
+}
+
+// cpuSample is the CPU used so far by a target's proxy and by the server.
+type cpuSample struct {
+	proxy, server float64
+	ok            bool
+}
+
+func (t target) cpuNow() cpuSample {
+	srv, ok := serverCPU()
+	s := cpuSample{server: srv, ok: ok}
+	if t.pid != 0 {
+		var pok bool
+		s.proxy, pok = cpuOf(t.pid)
+		s.ok = s.ok && pok
+	}
+	return s
+}
+
+// since is the cost per transaction of txns transactions run between
+// before and s, pgbench having used client.
+func (s cpuSample) since(before cpuSample, client time.Duration, txns int) cpuCost {
+	if !s.ok || !before.ok {
+		return cpuCost{}
+	}
+	per := 1e6 / float64(txns)
+	return cpuCost{
+		proxy:  (s.proxy - before.proxy) * per,
+		server: (s.server - before.server) * per,
+		client: client.Seconds() * per,
+	}
+}

@@ -31,7 +31,7 @@ func TestAutomatonFind(t *testing.T) {
 		got := a.find([]byte(tc.in), nil)
 		require.Equal(t, tc.want, got, tc.in)
 		p := &prefilter{keywords: a, card: -1}
-		hits := scan(p, tc.in)
+		hits := scan(p, []byte(tc.in))
 		for _, k := range tc.want {
 			require.True(t, hits.has(k.det), "%q triggers %d", tc.in, k.det)
 		}
@@ -98,7 +98,35 @@ func TestScanDigitRuns(t *testing.T) {
 		{"ab12 4111111111111", true},
 	}
 	for _, tc := range tests {
-		hits := scan(p, tc.in)
+		hits := scan(p, []byte(tc.in))
 		require.Equal(t, tc.card, hits.has(0), tc.in)
+	}
+}
+
+// TestCountDigitsMatchesBytes checks the eight-at-a-time digit count, which
+// decides whether a value's digit runs are followed at all, against a count
+// byte by byte, over every byte value and every tail length.
+func TestCountDigitsMatchesBytes(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20000 {
+		v := make([]byte, 8+r.IntN(40))
+		for i := range v {
+			switch r.IntN(3) {
+			case 0:
+				v[i] = byte('0' + r.IntN(10))
+			case 1:
+				v[i] = []byte("/:\x2f\x3a\xb0\xb9\xff\x00")[r.IntN(8)] // the digits' neighbours and their high twins
+			default:
+				v[i] = byte(r.IntN(256))
+			}
+		}
+		want := 0
+		for _, b := range v {
+			if isDigit(b) {
+				want++
+			}
+		}
+		require.Equal(t, want, countDigits(v), "%q", v)
 	}
 }

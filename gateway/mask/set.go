@@ -20,7 +20,15 @@ func (s *set) union(o *set) {
 	}
 }
 
-func (s *set) empty() bool { return *s == set{} }
+// empty is called for every value masked; comparing the array with == would
+// call memequal, which costs more than the words' OR.
+func (s *set) empty() bool {
+	var or uint64
+	for _, w := range s {
+		or |= w
+	}
+	return or == 0
+}
 
 func trailingZeros(w uint64) int { return bits.TrailingZeros64(w) }
 

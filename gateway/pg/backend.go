@@ -16,11 +16,16 @@ func (s *session) backendLoop() error {
 				return err
 			}
 		}
+		fresh := !s.ur.buffered()
 		typ, msg, err := s.ur.next()
 		if err != nil {
 			return err
 		}
-		s.touch()
+		if fresh {
+			// Once per read, not per message: a clock read per row of a
+			// large result costs more than masking some of them.
+			s.touch()
+		}
 		if err := s.onBackendMessage(typ, msg); err != nil {
 			return err
 		}
@@ -156,12 +161,13 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 // planFor returns the mask plan of a RowDescription. Plans are cached by the
 // description's bytes: the same query shape repeats all session long.
 func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
+	if p, ok := s.plans[string(msg)]; ok && !s.stale(p) {
+		// The same bytes: the same fields, read when the plan was made.
+		return p, p.fields, nil
+	}
 	fields, err := parseRowDescription(msg)
 	if err != nil {
 		return nil, nil, err
-	}
-	if p, ok := s.plans[string(msg)]; ok && !s.stale(p) {
-		return p, fields, nil
 	}
 	p := s.rowPlanOf(fields)
 	if len(s.plans) >= 256 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jitgate/jitgate/broker"
 	"github.com/jitgate/jitgate/gateway/pg/classify"
@@ -28,6 +29,7 @@ func (s *session) clientLoop(ctx context.Context) error {
 				return err
 			}
 		}
+		fresh := !s.cr.buffered()
 		typ, msg, err := s.cr.next()
 		if err != nil {
 			var tl errTooLarge
@@ -36,7 +38,9 @@ func (s *session) clientLoop(ctx context.Context) error {
 			}
 			return err
 		}
-		s.touch()
+		if fresh {
+			s.touch() // once per read, as in backendLoop
+		}
 		if err := s.track(typ); err != nil {
 			return err
 		}
@@ -293,9 +297,14 @@ func parseBind(b []byte) (*portal, error) {
 	if err != nil || nf < 0 || len(b) < 2*nf {
 		return nil, bad
 	}
-	paramFormats := make([]int16, nf)
-	for i := range paramFormats {
-		paramFormats[i] = int16(binary.BigEndian.Uint16(b[2*i:]))
+	// Most Binds carry a few format codes: read them without allocating.
+	var few [8]int16
+	paramFormats := few[:0]
+	if nf > len(few) {
+		paramFormats = make([]int16, 0, nf)
+	}
+	for i := range nf {
+		paramFormats = append(paramFormats, int16(binary.BigEndian.Uint16(b[2*i:])))
 	}
 	b = b[2*nf:]
 	np, b, err := readInt16(b)
@@ -493,6 +502,9 @@ func (s *session) event(kind, masked string, params []string, v classify.Verdict
 // storable makes text safe to store: Postgres text holds neither NUL nor
 // invalid UTF-8, and one such event must not stop the recording of all.
 func storable(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
 	if strings.IndexByte(s, 0) >= 0 {
 		s = strings.ReplaceAll(s, "\x00", "\\0")
 	}

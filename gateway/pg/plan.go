@@ -7,7 +7,9 @@ import "github.com/jitgate/jitgate/gateway/pg/classify"
 // and not only the name the query gave it.
 func (s *session) rowPlanOf(fields []field) *rowPlan {
 	if s.cat == nil {
-		return newRowPlan(s.srv.cfg.Masker, fields, nil)
+		p := newRowPlan(s.srv.cfg.Masker, fields, nil)
+		p.fields = fields
+		return p
 	}
 	gen := s.cat.gen.Load()
 	src, expires := s.cat.sources(fields)

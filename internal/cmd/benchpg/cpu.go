@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -116,4 +117,13 @@ func (s cpuSample) since(before cpuSample, client time.Duration, txns int) cpuCo
 		server: (s.server - before.server) * per,
 		client: client.Seconds() * per,
 	}
+}
+
+// selfCPU is the CPU benchpg itself has used: the wide query's client.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

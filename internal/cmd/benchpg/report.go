@@ -74,6 +74,10 @@ func (r report) printWide(w io.Writer) {
 	ratio := r.wide.gateway / r.wide.relay
 	fmt.Fprintf(w, "wide rows (100k x 5 text): relay %.0f rows/s, gateway %.0f rows/s, ratio %.2f  %s\n",
 		r.wide.relay, r.wide.gateway, ratio, verdict(ratio >= wideTarget, fmt.Sprintf("≥ %.2f", wideTarget)))
+	if c, g := r.wide.relayCPU, r.wide.gatewayCPU; g != (cpuCost{}) {
+		fmt.Fprintf(w, "CPU per wide row (ns, ±100: /proc counts 10 ms ticks), data path / server / reader: relay %.0f / %.0f / %.0f, gateway %.0f / %.0f / %.0f\n",
+			1000*c.proxy, 1000*c.server, 1000*c.client, 1000*g.proxy, 1000*g.server, 1000*g.client)
+	}
 	m := r.wide.masking
 	fmt.Fprintf(w, "masking through the gateway: emails in b masked in %d of %d rows (first b: %q); tokens in d masked in %d of %d; a, c, e values changed: %d\n",
 		m.rows-m.emails, m.rows, m.sample, m.tokens-m.tokensKept, m.tokens, m.changed)

@@ -18,13 +18,15 @@ const wideQuery = "SELECT * FROM wide"
 // gateway, and what the gateway's masking did to it.
 type wideResult struct {
 	relay, gateway float64 // rows per second
-	masking        maskCheck
+	// relayCPU and gatewayCPU are the CPU per row of the best runs.
+	relayCPU, gatewayCPU cpuCost
+	masking              maskCheck
 }
 
 // benchWide runs the wide query three times through each of relay and
 // gateway, alternating which goes first, and keeps the best rate of each.
 func benchWide(ctx context.Context, relay, gateway target) (wideResult, error) {
-	best := map[string]float64{}
+	best := map[string]wideRun{}
 	for i := range 3 {
 		progress("%s through relay and gateway (round %d of 3)", wideQuery, i+1)
 		pair := []target{relay, gateway}
@@ -32,41 +34,51 @@ func benchWide(ctx context.Context, relay, gateway target) (wideResult, error) {
 			slices.Reverse(pair)
 		}
 		for _, t := range pair {
-			rate, err := wideRate(ctx, t)
+			run, err := wideRate(ctx, t)
 			if err != nil {
 				return wideResult{}, err
 			}
-			best[t.name] = max(best[t.name], rate)
+			if run.rate > best[t.name].rate {
+				best[t.name] = run
+			}
 		}
 	}
-	return wideResult{relay: best[relay.name], gateway: best[gateway.name]}, nil
+	r, g := best[relay.name], best[gateway.name]
+	return wideResult{relay: r.rate, gateway: g.rate, relayCPU: r.cpu, gatewayCPU: g.cpu}, nil
 }
 
-// wideRate returns the rows per second of one wide query through t, not
-// counting the connection.
-func wideRate(ctx context.Context, t target) (float64, error) {
+// wideRun is one wide query: rows per second, not counting the connection,
+// and CPU per row (µs) of the process on the data path, the server and
+// benchpg reading the rows.
+type wideRun struct {
+	rate float64
+	cpu  cpuCost
+}
+
+// wideRate runs the wide query once through t.
+func wideRate(ctx context.Context, t target) (wideRun, error) {
 	conn, err := pgx.Connect(ctx, t.url())
 	if err != nil {
-		return 0, fmt.Errorf("connect through %s: %w", t.name, err)
+		return wideRun{}, fmt.Errorf("connect through %s: %w", t.name, err)
 	}
 	defer conn.Close(ctx)
-	start := time.Now()
+	start, before, self := time.Now(), t.cpuNow(), selfCPU()
 	rows, err := conn.Query(ctx, wideQuery)
 	if err != nil {
-		return 0, fmt.Errorf("%s through %s: %w", wideQuery, t.name, err)
+		return wideRun{}, fmt.Errorf("%s through %s: %w", wideQuery, t.name, err)
 	}
 	n := 0
 	for rows.Next() {
 		n++
 	}
 	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("%s through %s: %w", wideQuery, t.name, err)
+		return wideRun{}, fmt.Errorf("%s through %s: %w", wideQuery, t.name, err)
 	}
 	elapsed := time.Since(start)
 	if n != wideRows {
-		return 0, fmt.Errorf("%s through %s: %d rows, want %d", wideQuery, t.name, n, wideRows)
+		return wideRun{}, fmt.Errorf("%s through %s: %d rows, want %d", wideQuery, t.name, n, wideRows)
 	}
-	return float64(n) / elapsed.Seconds(), nil
+	return wideRun{rate: float64(n) / elapsed.Seconds(), cpu: t.cpuNow().since(before, selfCPU()-self, n)}, nil
 }
 
 // maskCheck counts, over the wide table read through the gateway, the

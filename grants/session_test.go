@@ -31,6 +31,8 @@ func TestSessionsRecordEvents(t *testing.T) {
 	events := []grants.SessionEvent{
 		{SessionID: sess.ID, At: t0.Add(2 * time.Minute), Kind: "query", Statement: "SELECT 1", Classification: "read", Decision: "allow", Duration: 150 * time.Microsecond, Rows: 1},
 		{SessionID: sess.ID, At: t0.Add(3 * time.Minute), Kind: "query", Statement: "DROP TABLE users", Params: []string{"$1=***"}, Classification: "risky", Reason: "DROP TABLE", Decision: "block", SQLState: "42501"},
+		{SessionID: sess.ID, At: t0.Add(4 * time.Minute), Kind: "execute", Statement: "SELECT 2", Classification: "read", Decision: "allow", Rows: 7},
+		{SessionID: sess.ID, At: t0.Add(5 * time.Minute), Kind: "execute", Statement: "SELECT $1, $2", Params: []string{`<a&b> "q"`, "é\\n"}, Classification: "read", Decision: "allow", Duration: time.Millisecond, Rows: 1},
 	}
 	require.NoError(t, s.RecordEvents(ctx, events))
 	got, err := s.SessionEvents(ctx, sess.ID)

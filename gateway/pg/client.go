@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -289,10 +290,12 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 	return nil
 }
 
+var errBadBind = errors.New("bad Bind")
+
 // parseBind reads a Bind's parameters (as text for the recording) and its
 // result formats.
 func parseBind(b []byte) (*portal, error) {
-	bad := errors.New("bad Bind")
+	bad := errBadBind
 	nf, b, err := readInt16(b)
 	if err != nil || nf < 0 || len(b) < 2*nf {
 		return nil, bad
@@ -322,7 +325,7 @@ func parseBind(b []byte) (*portal, error) {
 			continue
 		}
 		if formatOf(paramFormats, i) == 1 {
-			p.params[i] = fmt.Sprintf("[%d bytes, binary]", size)
+			p.params[i] = "[" + strconv.Itoa(size) + " bytes, binary]"
 		} else {
 			p.params[i] = string(b[:size])
 		}

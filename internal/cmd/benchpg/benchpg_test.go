@@ -50,3 +50,10 @@ func TestCPUCostPerTransaction(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, 91234, n)
 }
+
+func TestMedianRunKeepsTheWholeRun(t *testing.T) {
+	rs := []result{{tps: 300, p50: 3}, {tps: 100, p50: 1}, {tps: 200, p50: 2}}
+	require.Equal(t, result{tps: 200, p50: 2}, medianRun(rs))
+	require.Equal(t, 300.0, rs[0].tps, "the runs keep their order")
+	require.Equal(t, result{tps: 100, p50: 1}, medianRun(rs[:2]), "the lower middle of two")
+}

@@ -33,6 +33,7 @@ func main() {
 
 type options struct {
 	seconds    int    // length of each pgbench run
+	rounds     int    // relay and gateway runs per combination
 	scale      int    // pgbench -i scale factor
 	cpuProfile string // where jitgate serve writes its CPU profile, if anywhere
 }
@@ -42,6 +43,7 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	fs.IntVar(&o.seconds, "seconds", 10, "length of each pgbench run in `seconds`")
 	fs.IntVar(&o.scale, "scale", 10, "pgbench -i scale `factor` of the target database")
+	fs.IntVar(&o.rounds, "rounds", 3, "`n` runs each of relay and gateway per mode and client count; the ratio is their median")
 	quick := fs.Bool("quick", false, "3-second runs, for a smoke run")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write jitgate serve's CPU profile over all gateway runs to `file` (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
@@ -51,10 +53,10 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *quick {
-		o.seconds = 3
+		o.seconds, o.rounds = 3, 1
 	}
-	if o.seconds < 1 || o.scale < 1 {
-		return o, fmt.Errorf("-seconds and -scale must be at least 1, got %d and %d", o.seconds, o.scale)
+	if o.seconds < 1 || o.scale < 1 || o.rounds < 1 {
+		return o, fmt.Errorf("-seconds, -scale and -rounds must be at least 1, got %d, %d and %d", o.seconds, o.scale, o.rounds)
 	}
 	return o, nil
 }
@@ -119,7 +121,7 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 	if rep.rows == nil {
 		return err
 	}
-	rep.header = fmt.Sprintf("PostgreSQL %s, pgbench -S scale %d, %d s per run, %d CPUs", version, opts.scale, opts.seconds, runtime.NumCPU())
+	rep.header = fmt.Sprintf("PostgreSQL %s, pgbench -S scale %d, %d s per run, %d rounds, %d CPUs", version, opts.scale, opts.seconds, opts.rounds, runtime.NumCPU())
 	rep.print(os.Stdout)
 	reportLogErrors(jg.serve.logPath)
 	return err
@@ -136,7 +138,7 @@ func benchmark(ctx context.Context, opts options, targets []target, dir string) 
 			return report{}, fmt.Errorf("pgbench through %s: %w", t.name, err)
 		}
 	}
-	rows, err := pgbenchTable(ctx, targets, opts.seconds, dir)
+	rows, err := pgbenchTable(ctx, targets, opts.seconds, opts.rounds, dir)
 	if err != nil {
 		return report{}, err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,23 +30,28 @@ type result struct {
 // goes.
 type cpuCost struct{ proxy, server, client float64 }
 
-// row is one (mode, clients) combination, with a result per target in the
-// order of the targets.
+// row is one (mode, clients) combination: a result per target in the order
+// of the targets (for relay and gateway the round of median TPS), and the
+// median over rounds of the gateway's TPS over the relay's in the same
+// round.
 type row struct {
 	mode    string
 	clients int
 	results []result
+	ratio   float64
 }
 
-// pgbenchTable runs pgbench -S for each mode and client count through each
-// target, the targets one after another per combination so that they share
-// conditions. One-client runs log every transaction for the median latency.
-func pgbenchTable(ctx context.Context, targets []target, secs int, dir string) ([]row, error) {
+// pgbenchTable runs pgbench -S for each mode and client count: once
+// directly, then rounds times through the relay and the gateway, the two
+// back to back in each round and in turns first, so that both see the same
+// conditions and a slow spell of a shared machine lands on one round, not
+// on one side. One-client runs log every transaction for the median
+// latency.
+func pgbenchTable(ctx context.Context, targets []target, secs, rounds int, dir string) ([]row, error) {
 	var rows []row
 	for _, mode := range []string{"simple", "prepared"} {
 		for _, clients := range []int{1, 8} {
-			r := row{mode: mode, clients: clients}
-			for _, t := range targets {
+			run := func(t target) (result, error) {
 				progress("pgbench -M %s -c %d through %s (%d s)", mode, clients, t.name, secs)
 				prefix := ""
 				if clients == 1 {
@@ -53,14 +59,43 @@ func pgbenchTable(ctx context.Context, targets []target, secs int, dir string) (
 				}
 				res, err := pgbench(ctx, t, mode, clients, secs, prefix)
 				if err != nil {
-					return nil, fmt.Errorf("pgbench -M %s -c %d through %s: %w", mode, clients, t.name, err)
+					return res, fmt.Errorf("pgbench -M %s -c %d through %s: %w", mode, clients, t.name, err)
 				}
-				r.results = append(r.results, res)
+				return res, nil
 			}
-			rows = append(rows, r)
+			direct, err := run(targets[0])
+			if err != nil {
+				return nil, err
+			}
+			var relay, gateway []result
+			var ratios []float64
+			for i := range rounds {
+				pair := []int{1, 2}
+				if i%2 == 1 {
+					pair = []int{2, 1}
+				}
+				var got [3]result
+				for _, ti := range pair {
+					if got[ti], err = run(targets[ti]); err != nil {
+						return nil, err
+					}
+				}
+				relay, gateway = append(relay, got[1]), append(gateway, got[2])
+				ratios = append(ratios, got[2].tps/got[1].tps)
+			}
+			rows = append(rows, row{mode: mode, clients: clients, ratio: median(ratios),
+				results: []result{direct, medianRun(relay), medianRun(gateway)}})
 		}
 	}
 	return rows, nil
+}
+
+// medianRun returns the run of median TPS (the lower middle one of an even
+// number).
+func medianRun(rs []result) result {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.tps, b.tps) })
+	return rs[(len(rs)-1)/2]
 }
 
 // pgbench runs the select-only builtin against t; with a logPrefix it logs

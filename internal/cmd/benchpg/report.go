@@ -24,10 +24,10 @@ type report struct {
 func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%s\n\n", r.header)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "mode\tclients\tdirect TPS\trelay TPS\tgateway TPS\tgateway/relay\tvs target")
+	fmt.Fprintln(tw, "mode\tclients\tdirect TPS\trelay TPS\tgateway TPS\tgateway/relay (median of rounds)\tvs target")
 	for _, row := range r.rows {
 		d, rl, g := row.results[0], row.results[1], row.results[2]
-		ratio := g.tps / rl.tps
+		ratio := row.ratio
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%s\n", row.mode, row.clients,
 			d.tps, rl.tps, g.tps, ratio, verdict(ratio >= tpsTarget, fmt.Sprintf("≥ %.2f", tpsTarget)))
 	}

@@ -14,6 +14,22 @@ func (m *Masker) Append(dst, v []byte) ([]byte, bool) {
 	return m.maskHits(dst, v, &hits)
 }
 
+// AppendMasked is Append for callers that keep the original when nothing
+// is found: it appends only a masked value, and leaves dst as it was
+// otherwise, which saves copying every clean value of a result.
+func (m *Masker) AppendMasked(dst, v []byte) ([]byte, bool) {
+	var hits set
+	scanInto(&m.pre, v, &hits)
+	if hits.empty() {
+		return dst, false
+	}
+	out, ok := m.maskHits(dst, v, &hits)
+	if !ok {
+		return out[:len(dst)], false
+	}
+	return out, true
+}
+
 // String masks free text: statements for recordings, Slack messages.
 func (m *Masker) String(s string) string {
 	// scan only reads: a view of s's bytes saves copying every statement.

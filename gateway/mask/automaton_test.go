@@ -130,3 +130,27 @@ func TestCountDigitsMatchesBytes(t *testing.T) {
 		require.Equal(t, want, countDigits(v), "%q", v)
 	}
 }
+
+// TestDigitTableFollowsTheRule runs the compiled digit-run table and the
+// rule it was compiled from side by side over random mixes of digits,
+// separators, letters and dots.
+func TestDigitTableFollowsTheRule(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(9, 10))
+	const alphabet = "0123456789012345678901234567890123456789 --..a_x:/"
+	for range 20000 {
+		v := make([]byte, r.IntN(60))
+		for i := range v {
+			v[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		rule, ruleHit := runState{}, false
+		d := runStart
+		for _, b := range v {
+			var reached bool
+			rule, reached = rule.step(digitClass[b])
+			ruleHit = ruleHit || reached
+			d = digitNext[d+digitClass[b]]
+		}
+		require.Equal(t, ruleHit, d == runHit, "%q", v)
+	}
+}

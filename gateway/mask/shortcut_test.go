@@ -52,6 +52,13 @@ func requireSameAsMask(t testing.TB, m *Masker, v []byte) {
 	require.Equal(t, string(wantOut), string(out), "Append(%q)", v)
 	require.Equal(t, wantOK, ok, "Append(%q)", v)
 	require.Equal(t, string(wantOut[len("prefix:"):]), m.String(string(v)), "String(%q)", v)
+	masked, ok := m.AppendMasked([]byte("prefix:"), v)
+	require.Equal(t, wantOK, ok, "AppendMasked(%q)", v)
+	if wantOK {
+		require.Equal(t, string(wantOut), string(masked), "AppendMasked(%q)", v)
+	} else {
+		require.Equal(t, "prefix:", string(masked), "AppendMasked(%q) appends nothing clean", v)
+	}
 }
 
 // TestShortcutMatchesMask compares Append's shortcuts with the full mask

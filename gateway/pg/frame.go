@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -9,15 +8,19 @@ import (
 
 // msgReader reads whole protocol messages (type byte, int32 length, body).
 // A message that fits the buffer is returned in place, without a copy; it
-// stays valid until the next call.
+// stays valid until the next call. It keeps its own buffer rather than a
+// bufio.Reader: a large result is one message per row, and three calls
+// into bufio per row cost more than the slicing they do.
 type msgReader struct {
-	r     *bufio.Reader
-	max   int
-	large []byte
+	r          io.Reader
+	buf        []byte
+	start, end int // buf[start:end] is read and not yet returned
+	max        int
+	large      []byte
 }
 
 func newMsgReader(r io.Reader, size, max int) *msgReader {
-	return &msgReader{r: bufio.NewReaderSize(r, size), max: max}
+	return &msgReader{r: r, buf: make([]byte, size), max: max}
 }
 
 // errTooLarge is returned for a message longer than the reader's cap.
@@ -30,12 +33,34 @@ func (e errTooLarge) Error() string {
 	return fmt.Sprintf("message %q of %d bytes is larger than allowed", e.typ, e.size)
 }
 
+// fill reads until at least n bytes (n <= len(buf)) are buffered, first
+// moving what is buffered to the front when the rest would not fit.
+func (m *msgReader) fill(n int) error {
+	if m.start+n > len(m.buf) {
+		m.end = copy(m.buf, m.buf[m.start:m.end])
+		m.start = 0
+	}
+	for m.end-m.start < n {
+		k, err := m.r.Read(m.buf[m.end:])
+		m.end += k
+		if err != nil {
+			if m.end-m.start >= n {
+				return nil // the error comes back with the next read
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 // next returns the next message: its type and its full bytes, header included.
 func (m *msgReader) next() (byte, []byte, error) {
-	hdr, err := m.r.Peek(5)
-	if err != nil {
-		return 0, nil, err
+	if m.end-m.start < 5 {
+		if err := m.fill(5); err != nil {
+			return 0, nil, err
+		}
 	}
+	hdr := m.buf[m.start : m.start+5]
 	typ := hdr[0]
 	n := int(binary.BigEndian.Uint32(hdr[1:5]))
 	if n < 4 {
@@ -45,19 +70,23 @@ func (m *msgReader) next() (byte, []byte, error) {
 		return 0, nil, errTooLarge{typ: typ, size: n - 4}
 	}
 	total := 1 + n
-	if total <= m.r.Size() {
-		msg, err := m.r.Peek(total)
-		if err != nil {
-			return 0, nil, err
+	if total <= len(m.buf) {
+		if m.end-m.start < total {
+			if err := m.fill(total); err != nil {
+				return 0, nil, err
+			}
 		}
-		_, _ = m.r.Discard(total)
+		msg := m.buf[m.start : m.start+total : m.start+total]
+		m.start += total
 		return typ, msg, nil
 	}
 	if cap(m.large) < total {
 		m.large = make([]byte, total)
 	}
 	msg := m.large[:total]
-	if _, err := io.ReadFull(m.r, msg); err != nil {
+	have := copy(msg, m.buf[m.start:m.end])
+	m.start, m.end = 0, 0
+	if _, err := io.ReadFull(m.r, msg[have:]); err != nil {
 		return 0, nil, err
 	}
 	if cap(m.large) > 1<<24 {
@@ -69,7 +98,7 @@ func (m *msgReader) next() (byte, []byte, error) {
 
 // buffered reports whether another message may already be waiting, so the
 // caller can delay a flush and batch its writes.
-func (m *msgReader) buffered() bool { return m.r.Buffered() > 0 }
+func (m *msgReader) buffered() bool { return m.end > m.start }
 
 // body returns the bytes after the header.
 func body(msg []byte) []byte { return msg[5:] }

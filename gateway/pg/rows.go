@@ -253,9 +253,9 @@ func (rm *rowMasker) maskValue(col column, v []byte) bool {
 		var did bool
 		if col.oid == oidJSONB && col.binary && len(v) > 0 {
 			rm.scratch = append(rm.scratch, v[0])
-			rm.scratch, did = rm.m.Append(rm.scratch, v[1:])
+			rm.scratch, did = rm.m.AppendMasked(rm.scratch, v[1:])
 		} else {
-			rm.scratch, did = rm.m.Append(rm.scratch, v)
+			rm.scratch, did = rm.m.AppendMasked(rm.scratch, v)
 		}
 		if !did {
 			rm.scratch = rm.scratch[:start]
@@ -263,7 +263,7 @@ func (rm *rowMasker) maskValue(col column, v []byte) bool {
 			return false
 		}
 	case colDetectNull:
-		if _, did := rm.m.Append(rm.scratch[len(rm.scratch):], v); did {
+		if _, did := rm.m.AppendMasked(rm.scratch[len(rm.scratch):], v); did {
 			rm.spans = append(rm.spans, [2]int{0, -1})
 			return true
 		}

@@ -1,0 +1,72 @@
+package pg
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// chunkReader returns its data a few random bytes at a time, as a socket
+// may.
+type chunkReader struct {
+	data []byte
+	r    *rand.Rand
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), len(c.data), 1+c.r.IntN(300))
+	copy(p, c.data[:n])
+	c.data = c.data[n:]
+	return n, nil
+}
+
+// TestMsgReaderFramesWhateverTheReads frames random messages, some larger
+// than the buffer, from reads of random sizes, and checks each comes back
+// whole and in order, then a clean io.EOF.
+func TestMsgReaderFramesWhateverTheReads(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 200 {
+		var stream []byte
+		var want [][]byte
+		for range 1 + r.IntN(40) {
+			body := make([]byte, r.IntN(1500))
+			for i := range body {
+				body[i] = byte(r.IntN(256))
+			}
+			msg := binary.BigEndian.AppendUint32([]byte{'D'}, uint32(4+len(body)))
+			msg = append(msg, body...)
+			want = append(want, msg)
+			stream = append(stream, msg...)
+		}
+		m := newMsgReader(&chunkReader{data: stream, r: r}, 512, 1<<20)
+		for i, w := range want {
+			typ, got, err := m.next()
+			require.NoError(t, err, "message %d", i)
+			require.Equal(t, byte('D'), typ)
+			require.True(t, bytes.Equal(w, got), "message %d of %d bytes", i, len(w))
+		}
+		_, _, err := m.next()
+		require.ErrorIs(t, err, io.EOF)
+	}
+}
+
+func TestMsgReaderRefusesBadLengths(t *testing.T) {
+	t.Parallel()
+	m := newMsgReader(bytes.NewReader([]byte{'Q', 0, 0, 0, 3}), 64, 100)
+	_, _, err := m.next()
+	require.ErrorContains(t, err, "invalid length 3")
+	m = newMsgReader(bytes.NewReader([]byte{'Q', 0, 0, 1, 0}), 64, 100)
+	_, _, err = m.next()
+	require.ErrorAs(t, err, new(errTooLarge))
+	m = newMsgReader(bytes.NewReader([]byte{'Q', 0, 0, 0, 9, 'a'}), 64, 100)
+	_, _, err = m.next()
+	require.Error(t, err, "cut short")
+}

@@ -36,6 +36,7 @@ type emit struct{ det, len int }
 // trie is the automaton under construction.
 type trie struct {
 	child [][]int32 // state -> class -> state, -1 when absent
+	tree  [][]int32 // state -> the states inserted below it, in order
 	fail  []int32
 	hits  []set
 	emits [][]emit
@@ -85,6 +86,7 @@ func (t *trie) addState(stride int) int32 {
 		row[i] = -1
 	}
 	t.child = append(t.child, row)
+	t.tree = append(t.tree, nil)
 	t.fail = append(t.fail, 0)
 	t.hits = append(t.hits, set{})
 	t.emits = append(t.emits, nil)
@@ -98,6 +100,7 @@ func (t *trie) insert(a *automaton, kw string, owner int) {
 		if t.child[s][c] < 0 {
 			n := t.addState(a.stride)
 			t.child[s][c] = n
+			t.tree[s] = append(t.tree[s], n)
 		}
 		s = t.child[s][c]
 	}
@@ -134,28 +137,55 @@ func (t *trie) link(stride int) {
 	}
 }
 
+// compile lays the automaton out as a table. States are numbered breadth
+// first: ordinary text keeps the scan within a few bytes of the root, so
+// the rows it reads most sit together at the table's start and stay in
+// cache while a result streams through the gateway.
 func (a *automaton) compile(t *trie) error {
 	if len(t.child) > 1<<16 || len(t.child)*a.stride >= 1<<31 {
 		return fmt.Errorf("keyword automaton has %d states, more than %d", len(t.child), 1<<16)
 	}
+	order, rank := t.breadthFirst()
 	a.next = make([]uint32, len(t.child)*a.stride)
 	a.out = make([]uint16, len(t.child))
-	a.emits = t.emits
+	a.emits = make([][]emit, len(t.child))
 	a.sets = []set{{}}
 	index := map[set]uint16{{}: 0}
-	for s, row := range t.child {
-		for c, n := range row {
-			a.next[s*a.stride+c] = edge(int(n), a.stride, !t.hits[n].empty())
+	for s, old := range order {
+		for c, n := range t.child[old] {
+			a.next[s*a.stride+c] = edge(rank[n], a.stride, !t.hits[n].empty())
 		}
-		id, ok := index[t.hits[s]]
+		id, ok := index[t.hits[old]]
 		if !ok {
 			id = uint16(len(a.sets))
-			index[t.hits[s]] = id
-			a.sets = append(a.sets, t.hits[s])
+			index[t.hits[old]] = id
+			a.sets = append(a.sets, t.hits[old])
 		}
 		a.out[s] = id
+		a.emits[s] = t.emits[old]
 	}
 	return nil
+}
+
+// breadthFirst returns the trie's states in order of depth (order[new] is
+// the old number) and each old state's new number. Depth is measured along
+// the trie's own edges, recorded before link filled in the rest.
+func (t *trie) breadthFirst() (order []int32, rank []int) {
+	rank = make([]int, len(t.child))
+	for i := range rank {
+		rank[i] = -1
+	}
+	order = []int32{0}
+	rank[0] = 0
+	for i := 0; i < len(order); i++ {
+		for _, n := range t.tree[order[i]] {
+			if rank[n] < 0 {
+				rank[n] = len(order)
+				order = append(order, n)
+			}
+		}
+	}
+	return order, rank
 }
 
 func lower(b byte) byte {

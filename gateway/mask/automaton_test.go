@@ -48,12 +48,8 @@ func TestAutomatonMatchesNaive(t *testing.T) {
 	a, err := newAutomaton(keywords, owners)
 	require.NoError(t, err)
 	r := rand.New(rand.NewPCG(1, 2))
-	const alphabet = "abcABC_ "
 	for range 2000 {
-		v := make([]byte, r.IntN(40))
-		for i := range v {
-			v[i] = alphabet[r.IntN(len(alphabet))]
-		}
+		v := randomOf(r, "abcABC_ ", 40)
 		require.Equal(t, naiveFind(v, keywords, owners), a.find(v, nil), "%q", v)
 	}
 }
@@ -137,12 +133,8 @@ func TestCountDigitsMatchesBytes(t *testing.T) {
 func TestDigitTableFollowsTheRule(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 10))
-	const alphabet = "0123456789012345678901234567890123456789 --..a_x:/"
 	for range 20000 {
-		v := make([]byte, r.IntN(60))
-		for i := range v {
-			v[i] = alphabet[r.IntN(len(alphabet))]
-		}
+		v := randomOf(r, "0123456789012345678901234567890123456789 --..a_x:/", 60)
 		rule, ruleHit := runState{}, false
 		d := runStart
 		for _, b := range v {
@@ -153,4 +145,13 @@ func TestDigitTableFollowsTheRule(t *testing.T) {
 		}
 		require.Equal(t, ruleHit, d == runHit, "%q", v)
 	}
+}
+
+// randomOf returns up to max-1 bytes drawn from alphabet.
+func randomOf(r *rand.Rand, alphabet string, max int) []byte {
+	v := make([]byte, r.IntN(max))
+	for i := range v {
+		v[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return v
 }

@@ -16,12 +16,12 @@ func (s *session) backendLoop() error {
 				return err
 			}
 		}
-		fresh := !s.ur.buffered()
+		reads := s.ur.reads
 		typ, msg, err := s.ur.next()
 		if err != nil {
 			return err
 		}
-		if fresh {
+		if s.ur.reads != reads {
 			// Once per read, not per message: a clock read per row of a
 			// large result costs more than masking some of them.
 			s.touch()

@@ -30,7 +30,7 @@ func (s *session) clientLoop(ctx context.Context) error {
 				return err
 			}
 		}
-		fresh := !s.cr.buffered()
+		reads := s.cr.reads
 		typ, msg, err := s.cr.next()
 		if err != nil {
 			var tl errTooLarge
@@ -39,7 +39,7 @@ func (s *session) clientLoop(ctx context.Context) error {
 			}
 			return err
 		}
-		if fresh {
+		if s.cr.reads != reads {
 			s.touch() // once per read, as in backendLoop
 		}
 		if err := s.track(typ); err != nil {

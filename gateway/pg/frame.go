@@ -17,6 +17,9 @@ type msgReader struct {
 	start, end int // buf[start:end] is read and not yet returned
 	max        int
 	large      []byte
+	// reads counts the reads that returned data: the session's sign of
+	// activity, whether or not they ended on a message boundary.
+	reads uint64
 }
 
 func newMsgReader(r io.Reader, size, max int) *msgReader {
@@ -40,9 +43,15 @@ func (m *msgReader) fill(n int) error {
 		m.end = copy(m.buf, m.buf[m.start:m.end])
 		m.start = 0
 	}
-	for m.end-m.start < n {
+	for empty := 0; m.end-m.start < n; {
 		k, err := m.r.Read(m.buf[m.end:])
 		m.end += k
+		if k > 0 {
+			m.reads++
+			empty = 0
+		} else if empty++; err == nil && empty >= 100 {
+			err = io.ErrNoProgress
+		}
 		if err != nil {
 			if m.end-m.start >= n {
 				return nil // the error comes back with the next read
@@ -89,6 +98,7 @@ func (m *msgReader) next() (byte, []byte, error) {
 	if _, err := io.ReadFull(m.r, msg[have:]); err != nil {
 		return 0, nil, err
 	}
+	m.reads++
 	if cap(m.large) > 1<<24 {
 		// Do not keep a huge buffer alive for the rest of the session.
 		m.large = nil

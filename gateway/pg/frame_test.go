@@ -70,3 +70,44 @@ func TestMsgReaderRefusesBadLengths(t *testing.T) {
 	_, _, err = m.next()
 	require.Error(t, err, "cut short")
 }
+
+// fullReader hands out fixed-size messages, filling every read to the
+// brim, so that reads almost never end on a message boundary.
+type fullReader struct {
+	msg []byte
+	at  int
+}
+
+func (f *fullReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = f.msg[f.at]
+		f.at = (f.at + 1) % len(f.msg)
+	}
+	return len(p), nil
+}
+
+// TestMsgReaderCountsEveryRead guards the idle timeout: a session streaming
+// a large result reads the socket again and again, and each read must
+// count as activity even when no read ends on a message boundary.
+func TestMsgReaderCountsEveryRead(t *testing.T) {
+	t.Parallel()
+	msg := binary.BigEndian.AppendUint32([]byte{'D'}, 1000-1)
+	msg = append(msg, make([]byte, 1000-5)...)
+	m := newMsgReader(&fullReader{msg: msg}, 64<<10, 1<<20)
+	for range 1000 {
+		_, _, err := m.next()
+		require.NoError(t, err)
+	}
+	require.GreaterOrEqual(t, m.reads, uint64(1000*1000/(64<<10)), "every 64 KiB read counted")
+}
+
+// zeroReader returns nothing, forever, without an error.
+type zeroReader struct{}
+
+func (zeroReader) Read([]byte) (int, error) { return 0, nil }
+
+func TestMsgReaderGivesUpOnReadsWithoutProgress(t *testing.T) {
+	t.Parallel()
+	_, _, err := newMsgReader(zeroReader{}, 64, 100).next()
+	require.ErrorIs(t, err, io.ErrNoProgress)
+}

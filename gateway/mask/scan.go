@@ -161,10 +161,6 @@ func compileDigitRuns() (next *[256]uint8, start, hit uint8) {
 // the card detector a run of minCardDigits digits that starts outside a
 // word and in which single spaces or dashes may split groups. Both are
 // supersets of what the detectors accept. It never allocates.
-//
-// Most values hold too few digits for a card at all, which a count eight
-// bytes at a time tells for less than following the digit runs would
-// cost; those take the loop without them.
 func scan(p *prefilter, v []byte) set {
 	var hits set
 	scanInto(p, v, &hits)
@@ -173,6 +169,9 @@ func scan(p *prefilter, v []byte) set {
 
 // scanInto is scan adding to hits, for callers that keep the set: it is
 // called for every value of every row, where copying 64-byte sets costs.
+// Most values hold too few digits for a card at all, which a count eight
+// bytes at a time tells for less than following the digit runs would cost;
+// those take the loop without them.
 func scanInto(p *prefilter, v []byte, hits *set) {
 	a := p.keywords
 	// Locals, so the loop keeps the tables in registers: through a it

@@ -295,10 +295,9 @@ var errBadBind = errors.New("bad Bind")
 // parseBind reads a Bind's parameters (as text for the recording) and its
 // result formats.
 func parseBind(b []byte) (*portal, error) {
-	bad := errBadBind
 	nf, b, err := readInt16(b)
 	if err != nil || nf < 0 || len(b) < 2*nf {
-		return nil, bad
+		return nil, errBadBind
 	}
 	// Most Binds carry a few format codes: read them without allocating.
 	var few [8]int16
@@ -312,13 +311,13 @@ func parseBind(b []byte) (*portal, error) {
 	b = b[2*nf:]
 	np, b, err := readInt16(b)
 	if err != nil || np < 0 {
-		return nil, bad
+		return nil, errBadBind
 	}
 	p := &portal{params: make([]string, np)}
 	for i := range np {
 		var size int
 		if size, b, err = readInt32(b); err != nil || size > len(b) {
-			return nil, bad
+			return nil, errBadBind
 		}
 		if size < 0 {
 			p.params[i] = "NULL"
@@ -333,7 +332,7 @@ func parseBind(b []byte) (*portal, error) {
 	}
 	nr, b, err := readInt16(b)
 	if err != nil || nr < 0 || len(b) < 2*nr {
-		return nil, bad
+		return nil, errBadBind
 	}
 	p.formats = make([]int16, nr)
 	for i := range p.formats {
@@ -505,10 +504,11 @@ func (s *session) event(kind, masked string, params []string, v classify.Verdict
 // storable makes text safe to store: Postgres text holds neither NUL nor
 // invalid UTF-8, and one such event must not stop the recording of all.
 func storable(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+	nul := strings.IndexByte(s, 0) >= 0
+	if !nul && utf8.ValidString(s) {
 		return s
 	}
-	if strings.IndexByte(s, 0) >= 0 {
+	if nul {
 		s = strings.ReplaceAll(s, "\x00", "\\0")
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")

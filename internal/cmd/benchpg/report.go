@@ -27,9 +27,8 @@ func (r report) print(w io.Writer) {
 	fmt.Fprintln(tw, "mode\tclients\tdirect TPS\trelay TPS\tgateway TPS\tgateway/relay (median of rounds)\tvs target")
 	for _, row := range r.rows {
 		d, rl, g := row.results[0], row.results[1], row.results[2]
-		ratio := row.ratio
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%s\n", row.mode, row.clients,
-			d.tps, rl.tps, g.tps, ratio, verdict(ratio >= tpsTarget, fmt.Sprintf("≥ %.2f", tpsTarget)))
+			d.tps, rl.tps, g.tps, row.ratio, verdict(row.ratio >= tpsTarget, fmt.Sprintf("≥ %.2f", tpsTarget)))
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -71,10 +70,10 @@ func (r report) printLatency(w io.Writer, row row) {
 }
 
 func (r report) printWide(w io.Writer) {
-	ratio := r.wide.gateway / r.wide.relay
+	ratio := r.wide.gateway.rate / r.wide.relay.rate
 	fmt.Fprintf(w, "wide rows (100k x 5 text): relay %.0f rows/s, gateway %.0f rows/s, ratio %.2f  %s\n",
-		r.wide.relay, r.wide.gateway, ratio, verdict(ratio >= wideTarget, fmt.Sprintf("≥ %.2f", wideTarget)))
-	if c, g := r.wide.relayCPU, r.wide.gatewayCPU; g != (cpuCost{}) {
+		r.wide.relay.rate, r.wide.gateway.rate, ratio, verdict(ratio >= wideTarget, fmt.Sprintf("≥ %.2f", wideTarget)))
+	if c, g := r.wide.relay.cpu, r.wide.gateway.cpu; g != (cpuCost{}) {
 		fmt.Fprintf(w, "CPU per wide row (ns, ±100: /proc counts 10 ms ticks), data path / server / reader: relay %.0f / %.0f / %.0f, gateway %.0f / %.0f / %.0f\n",
 			1000*c.proxy, 1000*c.server, 1000*c.client, 1000*g.proxy, 1000*g.server, 1000*g.client)
 	}

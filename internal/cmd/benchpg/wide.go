@@ -17,10 +17,8 @@ const wideQuery = "SELECT * FROM wide"
 // wideResult is the best rate of the wide query through the relay and the
 // gateway, and what the gateway's masking did to it.
 type wideResult struct {
-	relay, gateway float64 // rows per second
-	// relayCPU and gatewayCPU are the CPU per row of the best runs.
-	relayCPU, gatewayCPU cpuCost
-	masking              maskCheck
+	relay, gateway wideRun // the fastest run of each
+	masking        maskCheck
 }
 
 // benchWide runs the wide query three times through each of relay and
@@ -43,8 +41,7 @@ func benchWide(ctx context.Context, relay, gateway target) (wideResult, error) {
 			}
 		}
 	}
-	r, g := best[relay.name], best[gateway.name]
-	return wideResult{relay: r.rate, gateway: g.rate, relayCPU: r.cpu, gatewayCPU: g.cpu}, nil
+	return wideResult{relay: best[relay.name], gateway: best[gateway.name]}, nil
 }
 
 // wideRun is one wide query: rows per second, not counting the connection,

@@ -18,7 +18,8 @@ import (
 // unrecorded.
 var ErrRecorderBehind = errors.New("session recording is behind")
 
-// EventWriter stores a batch of session events.
+// EventWriter stores a batch of session events. It must not keep the slice
+// after it returns: the recorder reuses it for the next batch.
 type EventWriter interface {
 	RecordEvents(ctx context.Context, events []grants.SessionEvent) error
 }
@@ -35,15 +36,21 @@ type Recorder struct {
 	mu       sync.Mutex
 	inflight int
 	done     []grants.SessionEvent
-	failing  bool
-	wake     chan struct{}
+	// spare is the last batch written, kept for its capacity: a batch
+	// grown anew each interval was most of what recording allocated.
+	spare   []grants.SessionEvent
+	failing bool
+	wake    chan struct{}
 }
 
-// Pending is an event whose statement is still running.
+// Pending is an event whose statement is still running. It must not be
+// used after Finish: Pendings are reused, as one is taken per statement.
 type Pending struct {
 	r  *Recorder
 	ev grants.SessionEvent
 }
+
+var pendings = sync.Pool{New: func() any { return new(Pending) }}
 
 // NewRecorder returns a recorder holding at most limit events in memory and
 // writing what it has every interval.
@@ -60,7 +67,9 @@ func (r *Recorder) Begin(ev grants.SessionEvent) (*Pending, error) {
 		return nil, ErrRecorderBehind
 	}
 	r.inflight++
-	return &Pending{r: r, ev: ev}, nil
+	p := pendings.Get().(*Pending)
+	p.r, p.ev = r, ev
+	return p, nil
 }
 
 // Record begins and finishes ev at once, for statements that never ran.
@@ -88,6 +97,8 @@ func (p *Pending) Finish(rows int64, sqlState string, took time.Duration) {
 	r.done = append(r.done, p.ev)
 	full := len(r.done) >= r.limit/2
 	r.mu.Unlock()
+	*p = Pending{}
+	pendings.Put(p)
 	if full {
 		select {
 		case r.wake <- struct{}{}:
@@ -131,12 +142,13 @@ func (r *Recorder) Run(ctx context.Context) {
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	batch := r.done
-	r.done = nil
-	r.mu.Unlock()
 	if len(batch) == 0 {
-		r.setFailing(false)
+		r.failing = false
+		r.mu.Unlock()
 		return nil
 	}
+	r.done, r.spare = r.spare[:0], nil
+	r.mu.Unlock()
 	err := r.w.RecordEvents(ctx, batch)
 	if isDataError(err) {
 		// One bad event must not stop the recording of everyone's: write
@@ -150,7 +162,10 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		r.mu.Unlock()
 		return err
 	}
-	r.setFailing(false)
+	clear(batch) // let the events' strings go before the next batch
+	r.mu.Lock()
+	r.failing, r.spare = false, batch[:0]
+	r.mu.Unlock()
 	return nil
 }
 
@@ -174,10 +189,4 @@ func (r *Recorder) oneByOne(ctx context.Context, batch []grants.SessionEvent) ([
 func isDataError(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
-}
-
-func (r *Recorder) setFailing(v bool) {
-	r.mu.Lock()
-	r.failing = v
-	r.mu.Unlock()
 }

@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -91,4 +93,32 @@ func TestRecorderSetsAsideEventsTheDatabaseRefuses(t *testing.T) {
 	require.Len(t, w.events, 2, "the good events are written")
 	_, err := r.Begin(grants.SessionEvent{})
 	require.NoError(t, err, "one bad event does not stop recording")
+}
+
+// The recorder reuses its batches and its Pendings: what was written must
+// stay as written, and a Pending reused for another statement must not
+// carry anything of the last.
+func TestRecorderReuseKeepsEventsApart(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 100, time.Hour, quietLog())
+	sid := uuid.New()
+	for round := range 5 {
+		for i := range 10 {
+			p, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: fmt.Sprintf("SELECT %d", 10*round+i), Params: []string{strconv.Itoa(round)}})
+			require.NoError(t, err)
+			p.Finish(int64(10*round+i), "", time.Duration(i))
+		}
+		require.NoError(t, r.Flush(context.Background()))
+	}
+	require.Len(t, w.events, 50)
+	for n, e := range w.events {
+		require.Equal(t, fmt.Sprintf("SELECT %d", n), e.Statement)
+		require.Equal(t, int64(n), e.Rows)
+		require.Equal(t, []string{strconv.Itoa(n / 10)}, e.Params)
+		require.Equal(t, time.Duration(n%10), e.Duration)
+	}
+	inflight, waiting := r.Backlog()
+	require.Zero(t, inflight)
+	require.Zero(t, waiting)
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,15 +86,19 @@ func (s *Store) GetSession(ctx context.Context, id uuid.UUID) (Session, error) {
 }
 
 // RecordEvents writes a batch of session events with one COPY. It runs at
-// the rate of statements, so the parameters' JSON and the numbers live in
-// one buffer each per batch instead of an allocation per event.
+// the rate of statements, so what it builds for the COPY (the rows, the
+// parameters' JSON, the numbers) lives in buffers reused from batch to
+// batch instead of allocations per event.
 func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
-	rows := make([]sqlc.InsertSessionEventsParams, len(events))
-	nums := make([]int64, 2*len(events))
-	var js bytes.Buffer
-	enc := json.NewEncoder(&js)
+	sc := eventScratches.Get().(*eventScratch)
+	defer sc.release()
+	rows := slices.Grow(sc.rows[:0], len(events))[:len(events)]
+	nums := slices.Grow(sc.nums[:0], 2*len(events))[:2*len(events)]
+	ends := slices.Grow(sc.ends[:0], len(events))[:len(events)]
+	sc.rows, sc.nums, sc.ends = rows, nums, ends
+	js := &sc.js
+	enc := json.NewEncoder(js)
 	enc.SetEscapeHTML(false)
-	ends := make([]int, len(events))
 	for i, e := range events {
 		if e.Params != nil {
 			if err := enc.Encode(e.Params); err != nil {
@@ -120,6 +126,27 @@ func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
 		return fmt.Errorf("record %d session events: %w", len(events), interpretError(err))
 	}
 	return nil
+}
+
+// eventScratch is what RecordEvents builds a batch in.
+type eventScratch struct {
+	rows []sqlc.InsertSessionEventsParams
+	nums []int64
+	ends []int
+	js   bytes.Buffer
+}
+
+var eventScratches = sync.Pool{New: func() any { return new(eventScratch) }}
+
+// release returns the scratch for the next batch, without the strings of
+// this one, and lets a buffer grown by an unusual batch go.
+func (sc *eventScratch) release() {
+	clear(sc.rows)
+	sc.js.Reset()
+	if cap(sc.rows) > 1<<16 || sc.js.Cap() > 1<<24 {
+		return
+	}
+	eventScratches.Put(sc)
 }
 
 // SessionEvents returns a session's events in the order they happened.

@@ -30,7 +30,6 @@ func (s *session) clientLoop(ctx context.Context) error {
 				return err
 			}
 		}
-		reads := s.cr.reads
 		typ, msg, err := s.cr.next()
 		if err != nil {
 			var tl errTooLarge
@@ -38,9 +37,6 @@ func (s *session) clientLoop(ctx context.Context) error {
 				return fmt.Errorf("client sent a %d-byte message", tl.size)
 			}
 			return err
-		}
-		if s.cr.reads != reads {
-			s.touch() // once per read, as in backendLoop
 		}
 		if err := s.track(typ); err != nil {
 			return err
@@ -324,7 +320,7 @@ func parseBind(b []byte) (*portal, error) {
 			continue
 		}
 		if formatOf(paramFormats, i) == 1 {
-			p.params[i] = "[" + strconv.Itoa(size) + " bytes, binary]"
+			p.params[i] = binaryLabel(size)
 		} else {
 			p.params[i] = string(b[:size])
 		}
@@ -334,11 +330,38 @@ func parseBind(b []byte) (*portal, error) {
 	if err != nil || nr < 0 || len(b) < 2*nr {
 		return nil, errBadBind
 	}
-	p.formats = make([]int16, nr)
-	for i := range p.formats {
-		p.formats[i] = int16(binary.BigEndian.Uint16(b[2*i:]))
+	switch {
+	case nr == 1 && b[0] == 0 && b[1] <= 1:
+		p.formats = oneFormat[b[1]]
+	case nr > 0:
+		p.formats = make([]int16, nr)
+		for i := range p.formats {
+			p.formats[i] = int16(binary.BigEndian.Uint16(b[2*i:]))
+		}
 	}
 	return p, nil
+}
+
+// oneFormat holds the result formats nearly every Bind asks for (all text,
+// all binary), shared read-only instead of allocated per Bind.
+var oneFormat = [2][]int16{{0}, {1}}
+
+// binaryLabels are the recorded forms of binary parameters of the sizes
+// of fixed-size types, made once.
+var binaryLabels = func() (l [17]string) {
+	for i := range l {
+		l[i] = "[" + strconv.Itoa(i) + " bytes, binary]"
+	}
+	return l
+}()
+
+// binaryLabel is how a binary parameter of size bytes is recorded: its
+// bytes mean nothing as text.
+func binaryLabel(size int) string {
+	if size < len(binaryLabels) {
+		return binaryLabels[size]
+	}
+	return "[" + strconv.Itoa(size) + " bytes, binary]"
 }
 
 func formatOf(formats []int16, i int) int16 {

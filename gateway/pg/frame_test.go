@@ -111,3 +111,70 @@ func TestMsgReaderGivesUpOnReadsWithoutProgress(t *testing.T) {
 	_, _, err := newMsgReader(zeroReader{}, 64, 100).next()
 	require.ErrorIs(t, err, io.ErrNoProgress)
 }
+
+// bindBody builds the part of a Bind after the portal and statement names.
+func bindBody(paramFormats []int16, params [][]byte, resultFormats []int16) []byte {
+	var b []byte
+	b = binary.BigEndian.AppendUint16(b, uint16(len(paramFormats)))
+	for _, f := range paramFormats {
+		b = binary.BigEndian.AppendUint16(b, uint16(f))
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(params)))
+	for _, p := range params {
+		if p == nil {
+			b = binary.BigEndian.AppendUint32(b, 0xFFFFFFFF)
+			continue
+		}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+	}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(resultFormats)))
+	for _, f := range resultFormats {
+		b = binary.BigEndian.AppendUint16(b, uint16(f))
+	}
+	return b
+}
+
+func TestParseBind(t *testing.T) {
+	t.Parallel()
+	long := bytes.Repeat([]byte{7}, 40)
+	for _, tc := range []struct {
+		name          string
+		paramFormats  []int16
+		params        [][]byte
+		resultFormats []int16
+		wantParams    []string
+	}{
+		{"text", nil, [][]byte{[]byte("42"), nil}, nil, []string{"42", "NULL"}},
+		{"one format for all", []int16{1}, [][]byte{{0, 0, 0, 42}, {0, 0, 0, 0, 0, 0, 0, 1}}, []int16{1}, []string{"[4 bytes, binary]", "[8 bytes, binary]"}},
+		{"format each", []int16{0, 1}, [][]byte{[]byte("a"), long}, []int16{0, 1, 0}, []string{"a", "[40 bytes, binary]"}},
+		{"text results", nil, nil, []int16{0}, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := parseBind(bindBody(tc.paramFormats, tc.params, tc.resultFormats))
+			require.NoError(t, err)
+			require.Equal(t, tc.wantParams, p.params)
+			if len(tc.resultFormats) == 0 {
+				require.Empty(t, p.formats)
+			} else {
+				require.Equal(t, tc.resultFormats, p.formats)
+			}
+		})
+	}
+	// The shared one-format slices must not be written through a portal.
+	a, err := parseBind(bindBody(nil, nil, []int16{1}))
+	require.NoError(t, err)
+	b, err := parseBind(bindBody(nil, nil, []int16{0}))
+	require.NoError(t, err)
+	require.Equal(t, []int16{1}, a.formats)
+	require.Equal(t, []int16{0}, b.formats)
+
+	for _, bad := range [][]byte{
+		{0, 1}, // a format count with no formats
+		bindBody(nil, [][]byte{[]byte("abc")}, nil)[:7], // a value cut short
+		{0, 0, 0, 0, 0, 2, 0},                           // two result formats, one byte
+	} {
+		_, err := parseBind(bad)
+		require.ErrorIs(t, err, errBadBind, "%x", bad)
+	}
+}

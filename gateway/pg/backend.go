@@ -16,15 +16,9 @@ func (s *session) backendLoop() error {
 				return err
 			}
 		}
-		reads := s.ur.reads
 		typ, msg, err := s.ur.next()
 		if err != nil {
 			return err
-		}
-		if s.ur.reads != reads {
-			// Once per read, not per message: a clock read per row of a
-			// large result costs more than masking some of them.
-			s.touch()
 		}
 		if err := s.onBackendMessage(typ, msg); err != nil {
 			return err

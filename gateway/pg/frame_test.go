@@ -98,7 +98,7 @@ func TestMsgReaderCountsEveryRead(t *testing.T) {
 		_, _, err := m.next()
 		require.NoError(t, err)
 	}
-	require.GreaterOrEqual(t, m.reads, uint64(1000*1000/(64<<10)), "every 64 KiB read counted")
+	require.GreaterOrEqual(t, m.reads.Load(), uint64(1000*1000/(64<<10)), "every 64 KiB read counted")
 }
 
 // zeroReader returns nothing, forever, without an error.

@@ -52,6 +52,7 @@ type harnessOpts struct {
 	plaintext          bool
 	maxPerUser         int
 	handshake          time.Duration
+	idle               time.Duration
 	// noColumnRules leaves masking to the detectors alone.
 	noColumnRules bool
 }
@@ -110,7 +111,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 		Verifier: verifier, Grants: store, Registry: registry, Recorder: recorder,
 		Masker: masker, Classifier: classify.New(classify.Options{}),
 		Reviewer: o.reviewer, ReviewTimeout: 2 * time.Second, Clock: clock, Log: log,
-		HandshakeTimeout: o.handshake,
+		HandshakeTimeout: o.handshake, IdleTimeout: o.idle,
 	})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -636,4 +637,49 @@ func TestHeldCredentialsAreNotShown(t *testing.T) {
 	for _, e := range h.events(g) {
 		require.NotContains(t, e.Statement, "hunter2", "recorded")
 	}
+}
+
+// slowRows yields a COPY row every interval, n times: an upload during
+// which the server says nothing.
+type slowRows struct {
+	n        int
+	interval time.Duration
+}
+
+func (r *slowRows) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.interval)
+	r.n--
+	return copy(p, fmt.Sprintf("%d\tslow\n", 1000+r.n)), nil
+}
+
+func TestIdleSessionIsClosed(t *testing.T) {
+	t.Parallel()
+	const idle = 600 * time.Millisecond
+	h := newHarness(t, harnessOpts{idle: idle})
+	g := h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+
+	for range 30 {
+		_, err := conn.Exec(ctx, "SELECT 1")
+		require.NoError(t, err, "a session in use is not idle")
+		time.Sleep(idle / 12)
+	}
+	// Only the client speaks for longer than the idle timeout.
+	tag, err := conn.PgConn().CopyFrom(ctx, &slowRows{n: 30, interval: idle / 12}, "COPY items FROM STDIN")
+	require.NoError(t, err, "an upload is activity")
+	require.Equal(t, int64(30), tag.RowsAffected())
+
+	time.Sleep(2 * idle)
+	_, err = conn.Exec(ctx, "SELECT 1")
+	require.Equal(t, "57P01", pgCode(err), err)
+	require.ErrorContains(t, err, "idle for 600ms")
+	var reason string
+	require.Eventually(t, func() bool {
+		return h.pool.QueryRow(ctx, "SELECT coalesce(end_reason, '') FROM sessions WHERE grant_id = $1", g.ID).Scan(&reason) == nil && reason != ""
+	}, 5*time.Second, 20*time.Millisecond)
+	require.Equal(t, "idle timeout", reason)
 }

@@ -39,8 +39,7 @@ type session struct {
 	// is set, so nothing needs to be told.
 	cat *catalog
 
-	q        expectQueue
-	activity atomic.Int64
+	q expectQueue
 	// terminated is set when the client's Terminate goes upstream.
 	terminated atomic.Bool
 
@@ -146,7 +145,7 @@ func (s *session) run() {
 	go func() { backendDone <- s.backendLoop() }()
 	idle := time.NewTicker(min(s.srv.cfg.IdleTimeout/4, time.Minute))
 	defer idle.Stop()
-	s.touch()
+	reads, active := s.reads(), time.Now()
 
 	reason := "client disconnected"
 	var final *pgError
@@ -180,8 +179,10 @@ wait:
 				reason = ended.Error()
 			}
 			break wait
-		case <-idle.C:
-			if time.Since(time.Unix(0, s.activity.Load())) > s.srv.cfg.IdleTimeout {
+		case now := <-idle.C:
+			if n := s.reads(); n != reads {
+				reads, active = n, now
+			} else if now.Sub(active) > s.srv.cfg.IdleTimeout {
 				final = fatal(stateEnded, "session closed after being idle for "+s.srv.cfg.IdleTimeout.String(), "")
 				reason = "idle timeout"
 				break wait
@@ -258,4 +259,6 @@ func (s *session) finish(reason string) {
 	s.log.Info("session ended", "reason", reason)
 }
 
-func (s *session) touch() { s.activity.Store(time.Now().UnixNano()) }
+// reads counts the socket reads of both halves, the session's activity: a
+// session is idle when it stays the same for the idle timeout.
+func (s *session) reads() uint64 { return s.cr.reads.Load() + s.ur.reads.Load() }

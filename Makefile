@@ -57,8 +57,9 @@ build: ## build bin/jitgate
 demo: ## run jitgate locally with a fake Slack and identity provider (not yet)
 	@echo "make demo: not yet — the identity/demo issue adds it; see README"
 
-bench: ## run the benchmarks (none yet)
-	@echo "make bench: none yet"
+BENCH ?= .
+bench: ## Go benchmarks (gateway data path, masking, recording) against a throwaway PostgreSQL; BENCH picks them by regexp
+	@$(DEV_PG) run -- go test -run '^$$' -bench '$(BENCH)' -benchmem ./gateway/... ./grants/...
 
 .PHONY: bench-pg
 bench-pg: ## pgbench and a wide-row query: direct, through a plain relay, and through the gateway

@@ -10,28 +10,21 @@ import (
 // backendLoop reads the target's messages, masks what flows back and
 // writes it to the client, batching writes while more is buffered.
 func (s *session) backendLoop() error {
-	for {
-		if !s.ur.buffered() && len(s.cw) > 0 {
-			if err := s.flushClient(); err != nil {
-				return err
-			}
-		}
-		typ, msg, err := s.ur.next()
-		if err != nil {
-			return err
-		}
+	return s.ur.each(func(typ byte, msg []byte) error {
 		if err := s.onBackendMessage(typ, msg); err != nil {
 			return err
 		}
 		if len(s.cw) > ioBuffer {
-			if err := s.flushClient(); err != nil {
-				return err
-			}
+			return s.flushClient()
 		}
-	}
+		return nil
+	}, s.flushClient)
 }
 
 func (s *session) flushClient() error {
+	if len(s.cw) == 0 {
+		return nil
+	}
 	_, err := s.client.Write(s.cw)
 	if cap(s.cw) > 4*ioBuffer {
 		s.cw = nil

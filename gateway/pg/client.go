@@ -24,27 +24,17 @@ var syncMsg = []byte{'S', 0, 0, 0, 4}
 // clientLoop reads the client's messages, decides each statement, and
 // forwards what is allowed.
 func (s *session) clientLoop(ctx context.Context) error {
-	for {
-		if !s.cr.buffered() && len(s.uw) > 0 {
-			if err := s.flushUpstream(); err != nil {
-				return err
-			}
-		}
-		typ, msg, err := s.cr.next()
-		if err != nil {
-			var tl errTooLarge
-			if errors.As(err, &tl) {
-				return fmt.Errorf("client sent a %d-byte message", tl.size)
-			}
-			return err
-		}
+	err := s.cr.each(func(typ byte, msg []byte) error {
 		if err := s.track(typ); err != nil {
 			return err
 		}
-		if err := s.onClientMessage(ctx, typ, msg); err != nil {
-			return err
-		}
+		return s.onClientMessage(ctx, typ, msg)
+	}, s.flushUpstream)
+	var tl errTooLarge
+	if errors.As(err, &tl) {
+		return fmt.Errorf("client sent a %d-byte message", tl.size)
 	}
+	return err
 }
 
 // track keeps the protocol state the server keeps. A Query or FunctionCall
@@ -120,6 +110,9 @@ func (s *session) shown(sql string, v classify.Verdict) string {
 func (s *session) send(msg []byte) { s.uw = append(s.uw, msg...) }
 
 func (s *session) flushUpstream() error {
+	if len(s.uw) == 0 {
+		return nil
+	}
 	_, err := s.upstream.Write(s.uw)
 	if cap(s.uw) > 4*ioBuffer {
 		s.uw = nil

@@ -1,11 +1,15 @@
 package pg
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
 	"math/rand/v2"
+	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -176,5 +180,185 @@ func TestParseBind(t *testing.T) {
 	} {
 		_, err := parseBind(bad)
 		require.ErrorIs(t, err, errBadBind, "%x", bad)
+	}
+}
+
+// tcpPair returns both ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	server := <-accepted
+	require.NotNil(t, server)
+	t.Cleanup(func() { client.Close(); server.Close() })
+	return client.(*net.TCPConn), server.(*net.TCPConn)
+}
+
+func randomMessages(r *rand.Rand, n, maxBody int) (stream []byte, msgs [][]byte) {
+	for range n {
+		body := make([]byte, r.IntN(maxBody))
+		for i := range body {
+			body[i] = byte(r.IntN(256))
+		}
+		msg := binary.BigEndian.AppendUint32([]byte{'D'}, uint32(4+len(body)))
+		msg = append(msg, body...)
+		msgs = append(msgs, msg)
+		stream = append(stream, msg...)
+	}
+	return stream, msgs
+}
+
+// TestRawReaderFramesWhateverArrives reads a real socket directly: random
+// messages, some larger than the buffer, written in random pieces with
+// pauses, some of them already read into a bufConn, come back whole and
+// in order, and idle is called only between whole messages.
+func TestRawReaderFramesWhateverArrives(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(13, 14))
+	for round := range 20 {
+		writer, reader := tcpPair(t)
+		stream, want := randomMessages(r, 200, 3000)
+		pre := r.IntN(200)
+		var closed atomic.Int64
+		go func() {
+			rest := stream[pre:]
+			wr := rand.New(rand.NewPCG(uint64(round), 1))
+			for len(rest) > 0 {
+				n := min(len(rest), 1+wr.IntN(5000))
+				if _, err := writer.Write(rest[:n]); err != nil {
+					return
+				}
+				rest = rest[n:]
+				if wr.IntN(10) == 0 {
+					time.Sleep(time.Duration(wr.IntN(300)) * time.Microsecond)
+				}
+			}
+			closed.Store(time.Now().UnixNano())
+			writer.Close()
+		}()
+		// The startup phase may have read ahead: those bytes come first.
+		bc := &bufConn{Conn: reader, r: bufio.NewReader(io.MultiReader(bytes.NewReader(stream[:pre]), reader))}
+		_, err := bc.r.Peek(pre)
+		require.NoError(t, err)
+		var stop atomic.Bool
+		m := newMsgReader(bc, 1024, 1<<20)
+		m.readRaw(bc, &stop)
+		require.NotNil(t, m.raw, "a plain TCP connection is read directly")
+		var got int
+		err = m.each(func(typ byte, msg []byte) error {
+			require.True(t, bytes.Equal(want[got], msg), "round %d message %d of %d bytes", round, got, len(want[got]))
+			got++
+			return nil
+		}, func() error {
+			require.False(t, m.buffered(), "idle while part of a message is buffered")
+			return nil
+		})
+		require.ErrorIs(t, err, io.EOF)
+		require.Equal(t, len(want), got, "round %d", round)
+		// An end that came with the last data may be seen late, not never.
+		require.Less(t, time.Since(time.Unix(0, closed.Load())), rawRecheck+time.Second, "round %d: the end was seen late", round)
+	}
+}
+
+// TestRawReaderMissesNoWakeup plays request and answer, one at a time, as
+// a client waiting on each answer does: the case where the reader parks
+// right after a short read. A readiness it missed would hang the test.
+func TestRawReaderMissesNoWakeup(t *testing.T) {
+	t.Parallel()
+	peer, conn := tcpPair(t)
+	const rounds = 20000
+	go func() {
+		msg := []byte{'S', 0, 0, 0, 4}
+		answer := make([]byte, 5)
+		for range rounds {
+			if _, err := peer.Write(msg); err != nil {
+				return
+			}
+			if _, err := io.ReadFull(peer, answer); err != nil {
+				return
+			}
+		}
+		peer.Close()
+	}()
+	var stop atomic.Bool
+	m := newMsgReader(conn, 1024, 1<<20)
+	m.readRaw(conn, &stop)
+	require.NotNil(t, m.raw)
+	var pending, seen int
+	done := make(chan error, 1)
+	go func() {
+		done <- m.each(func(byte, []byte) error {
+			seen++
+			pending++
+			return nil
+		}, func() error {
+			for ; pending > 0; pending-- {
+				if _, err := conn.Write([]byte{'Z', 0, 0, 0, 4}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, io.EOF)
+		require.Equal(t, rounds, seen)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("stuck after %d of %d rounds", seen, rounds)
+	}
+	require.Greater(t, m.reads.Load(), uint64(0))
+}
+
+// TestRawReaderStops ends a reader that is busy with a steady stream, which
+// Close alone would not interrupt, and one that is parked.
+func TestRawReaderStops(t *testing.T) {
+	t.Parallel()
+	peer, conn := tcpPair(t)
+	go func() {
+		msg := []byte{'D', 0, 0, 0, 4}
+		for {
+			if _, err := peer.Write(bytes.Repeat(msg, 1000)); err != nil {
+				return
+			}
+		}
+	}()
+	var stop atomic.Bool
+	m := newMsgReader(conn, 1024, 1<<20)
+	m.readRaw(conn, &stop)
+	var seen atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- m.each(func(byte, []byte) error { seen.Add(1); return nil }, func() error { return nil })
+	}()
+	require.Eventually(t, func() bool { return seen.Load() > 10000 }, 10*time.Second, time.Millisecond)
+	stop.Store(true)
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a busy reader did not stop")
+	}
+
+	idlePeer, idleConn := tcpPair(t)
+	defer idlePeer.Close()
+	m = newMsgReader(idleConn, 1024, 1<<20)
+	m.readRaw(idleConn, new(atomic.Bool))
+	go func() { done <- m.each(func(byte, []byte) error { return nil }, func() error { return nil }) }()
+	time.Sleep(20 * time.Millisecond)
+	require.NoError(t, idleConn.Close(), "Close of a parked reader")
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, net.ErrClosed)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a parked reader did not stop at Close")
 	}
 }

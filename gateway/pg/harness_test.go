@@ -41,6 +41,10 @@ type harness struct {
 	registry *gateway.Registry
 	recorder *gateway.Recorder
 	srv      *Server
+	// sslmode is what clients ask for: require, or disable with
+	// harnessOpts.plaintext, where the gateway reads client sockets
+	// directly (msgReader.eachRaw) rather than through TLS.
+	sslmode string
 }
 
 type harnessOpts struct {
@@ -120,7 +124,7 @@ func newHarness(t testing.TB, o harnessOpts) *harness {
 	go func() { _ = srv.Serve(ctx, ln); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	return &harness{t: t, addr: ln.Addr().String(), issuer: issuer, store: store, pool: pool, target: target,
-		clock: clock, registry: registry, recorder: recorder, srv: srv}
+		clock: clock, registry: registry, recorder: recorder, srv: srv, sslmode: map[bool]string{false: "require", true: "disable"}[o.plaintext]}
 }
 
 type testWriter struct{ t testing.TB }
@@ -159,7 +163,7 @@ func (h *harness) token(email string) string {
 // url is a connection URL for email with token as the password.
 func (h *harness) url(email, token, database string) string {
 	u := url.URL{Scheme: "postgres", User: url.UserPassword(email, token), Host: h.addr, Path: "/" + database}
-	u.RawQuery = "sslmode=require"
+	u.RawQuery = "sslmode=" + h.sslmode
 	return u.String()
 }
 
@@ -176,7 +180,7 @@ func (h *harness) psql(email string, args ...string) (string, error) {
 	h.t.Helper()
 	host, port, _ := net.SplitHostPort(h.addr)
 	cmd := exec.Command("psql", append([]string{"-X", "-h", host, "-p", port, "-U", email, "-d", "prod-db", "-v", "ON_ERROR_STOP=0"}, args...)...)
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+h.token(email), "PGSSLMODE=require", "PGCLIENTENCODING=UTF8", "PGCONNECT_TIMEOUT=10")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+h.token(email), "PGSSLMODE="+h.sslmode, "PGCLIENTENCODING=UTF8", "PGCONNECT_TIMEOUT=10")
 	out, err := cmd.CombinedOutput()
 	h.t.Logf("psql %s:\n%s", strings.Join(args, " "), out)
 	return string(out), err

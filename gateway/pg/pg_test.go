@@ -287,7 +287,7 @@ func TestCancelRequestWithPsql(t *testing.T) {
 
 func TestCopyInAndOut(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{risky: config.RiskyAllow})
+	h := newHarness(t, harnessOpts{risky: config.RiskyAllow, plaintext: true})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
 	ctx := context.Background()
@@ -309,7 +309,7 @@ func TestCopyInAndOut(t *testing.T) {
 
 func TestLargeResult(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{})
+	h := newHarness(t, harnessOpts{plaintext: true})
 	h.grant(bob, grants.AccessRead, time.Hour)
 	conn := h.connect(bob)
 	rows, err := conn.Query(context.Background(), "SELECT g, repeat('x', 1000) FROM generate_series(1, 100000) g")
@@ -326,7 +326,7 @@ func TestLargeResult(t *testing.T) {
 
 func TestPipelinedExtendedQueries(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{risky: config.RiskyBlock})
+	h := newHarness(t, harnessOpts{risky: config.RiskyBlock, plaintext: true})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
 	ctx := context.Background()
@@ -488,10 +488,10 @@ func TestRiskyStatementHeldForReview(t *testing.T) {
 
 func TestPgbenchThroughGateway(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOpts{risky: config.RiskyAllow})
+	h := newHarness(t, harnessOpts{risky: config.RiskyAllow, plaintext: true})
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	host, port, _ := net.SplitHostPort(h.addr)
-	env := append(os.Environ(), "PGPASSWORD="+h.token(bob), "PGSSLMODE=require", "PGCLIENTENCODING=UTF8")
+	env := append(os.Environ(), "PGPASSWORD="+h.token(bob), "PGSSLMODE="+h.sslmode, "PGCLIENTENCODING=UTF8")
 	run := func(args ...string) string {
 		cmd := exec.Command("pgbench", append([]string{"-h", host, "-p", port, "-U", bob}, append(args, "prod-db")...)...)
 		cmd.Env = env
@@ -658,7 +658,7 @@ func (r *slowRows) Read(p []byte) (int, error) {
 func TestIdleSessionIsClosed(t *testing.T) {
 	t.Parallel()
 	const idle = 600 * time.Millisecond
-	h := newHarness(t, harnessOpts{idle: idle})
+	h := newHarness(t, harnessOpts{idle: idle, plaintext: true})
 	g := h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
 	ctx := context.Background()
@@ -682,4 +682,32 @@ func TestIdleSessionIsClosed(t *testing.T) {
 		return h.pool.QueryRow(ctx, "SELECT coalesce(end_reason, '') FROM sessions WHERE grant_id = $1", g.ID).Scan(&reason) == nil && reason != ""
 	}, 5*time.Second, 20*time.Millisecond)
 	require.Equal(t, "idle timeout", reason)
+}
+
+// A client that goes without Terminate, right after its last statement, so
+// that its FIN may come with that statement's bytes, still ends its session
+// at once: nothing waits for the idle timeout.
+func TestClientGoneWithoutTerminate(t *testing.T) {
+	t.Parallel()
+	for _, plaintext := range []bool{true, false} {
+		h := newHarness(t, harnessOpts{plaintext: plaintext})
+		g := h.grant(bob, grants.AccessRead, time.Hour)
+		for range 5 {
+			conn := h.connect(bob)
+			_, err := conn.Exec(context.Background(), "SELECT 1")
+			require.NoError(t, err)
+			raw := conn.PgConn().Conn()
+			_, err = raw.Write([]byte{'Q', 0, 0, 0, 13, 'S', 'E', 'L', 'E', 'C', 'T', ' ', '2', 0})
+			require.NoError(t, err)
+			require.NoError(t, raw.Close())
+		}
+		// A client that closes with an answer unread resets the
+		// connection: the reason may say so after "client disconnected".
+		var ended int
+		require.Eventually(t, func() bool {
+			err := h.pool.QueryRow(context.Background(), "SELECT count(*) FROM sessions WHERE grant_id = $1 AND end_reason LIKE 'client disconnected%'", g.ID).Scan(&ended)
+			return err == nil && ended == 5
+		}, 3*time.Second, 10*time.Millisecond, "plaintext %v: sessions end when their clients go", plaintext)
+		require.Zero(t, h.registry.Count())
+	}
 }

@@ -40,6 +40,9 @@ type session struct {
 	cat *catalog
 
 	q expectQueue
+	// stopping ends both loops' direct socket reads (msgReader.eachRaw),
+	// which a Close alone would not interrupt while data flows.
+	stopping atomic.Bool
 	// terminated is set when the client's Terminate goes upstream.
 	terminated atomic.Bool
 
@@ -109,7 +112,7 @@ type portal struct {
 }
 
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
-	return &session{
+	sess := &session{
 		srv: s, log: log.With("session", rec.ID), client: c.conn, upstream: upstream,
 		res: res, grant: g, live: live, rec: rec, pid: pid, cat: s.catalogs[res.Name],
 		cr:      newMsgReader(c.conn, ioBuffer, s.cfg.MaxMessage),
@@ -120,6 +123,9 @@ func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g 
 		rm:      rowMasker{m: s.cfg.Masker},
 		plans:   map[string]*rowPlan{}, portalPlans: map[string]*rowPlan{},
 	}
+	sess.cr.readRaw(c.conn, &sess.stopping)
+	sess.ur.readRaw(upstream, &sess.stopping)
+	return sess
 }
 
 // greet finishes the client's startup: authentication ok, the target's
@@ -139,7 +145,11 @@ func (s *session) greet(params map[string]string, pid uint32, key []byte, tx byt
 // run relays until either side ends or the grant does, then tells the
 // client why (when it was the grant) and records the end.
 func (s *session) run() {
-	ctx := s.live.Context()
+	// The client half runs under a context of its own, ended with the
+	// session however it ends, so that nothing it waits on (a held
+	// statement's review) outlives it.
+	ctx, stopClient := context.WithCancel(s.live.Context())
+	defer stopClient()
 	clientDone, backendDone := make(chan error, 1), make(chan error, 1)
 	go func() { clientDone <- s.clientLoop(ctx) }()
 	go func() { backendDone <- s.backendLoop() }()
@@ -190,11 +200,14 @@ wait:
 		}
 	}
 	// Stop the backend half first: it is the only writer to the client,
-	// so once it is gone the final message can be written safely.
-	s.upstream.Close()
-	// A client that stopped reading must not hold the session open: its
-	// pending writes fail now.
+	// so once it is gone the final message can be written safely. A
+	// client that stopped reading must not hold the session open: its
+	// pending writes fail now, before the Close, which waits for a read
+	// loop that is between two reads.
+	s.stopping.Store(true)
+	stopClient()
 	_ = s.client.SetWriteDeadline(time.Now())
+	s.upstream.Close()
 	if backendDone != nil {
 		<-backendDone
 	}

@@ -41,9 +41,11 @@ type msgReader struct {
 	raw     syscall.RawConn
 	rawConn *net.TCPConn
 	stop    *atomic.Bool
+	// recheck bounds how long eachRaw may miss the end of the connection.
+	recheck time.Duration
 }
 
-// rawRecheck bounds how long eachRaw may miss the end of a connection.
+// rawRecheck is msgReader.recheck unless a test wants it otherwise.
 const rawRecheck = time.Second
 
 func newMsgReader(r io.Reader, size, max int) *msgReader {
@@ -212,12 +214,14 @@ func (m *msgReader) each(handle func(typ byte, msg []byte) error, idle func() er
 //
 // What a short read cannot say is whether the peer's FIN or RST came with
 // the data it returned: their readiness may have been the same as the
-// data's, already used. So the read deadline ends the RawConn.Read every
-// rawRecheck, and the next one reads once more whatever happens: an end
-// is seen within rawRecheck.
+// data's, already used. So parking after a short read arms a read deadline
+// (once, while none is armed): it ends the RawConn.Read, and the next one
+// reads once more whatever happens, so an end is seen within recheck. A
+// park after EAGAIN needs none: anything after that read comes with an
+// edge of its own. Busy sessions pay a timer a second, idle ones nothing.
 func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func() error) error {
 	var failed error
-	drained := false
+	drained, armed := false, false
 	read := func(fd uintptr) bool {
 		for {
 			if m.stop != nil && m.stop.Load() {
@@ -244,6 +248,13 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 			}
 			if drained {
 				drained = false
+				if !armed {
+					if err := m.rawConn.SetReadDeadline(time.Now().Add(m.recheck)); err != nil {
+						failed = err
+						return true
+					}
+					armed = true
+				}
 				return false
 			}
 			dst := m.space()
@@ -265,9 +276,6 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 		}
 	}
 	for {
-		if err := m.rawConn.SetReadDeadline(time.Now().Add(rawRecheck)); err != nil {
-			return err
-		}
 		err := m.raw.Read(read)
 		if failed != nil {
 			return failed
@@ -275,7 +283,12 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return err
 		}
-		drained = false
+		// The deadline came: read again, without one until the next
+		// short read.
+		if err := m.rawConn.SetReadDeadline(time.Time{}); err != nil {
+			return err
+		}
+		drained, armed = false, false
 	}
 }
 
@@ -300,7 +313,7 @@ func (m *msgReader) readRaw(conn net.Conn, stop *atomic.Bool) {
 		m.end += copy(m.buf[m.end:], pre)
 		_, _ = bc.r.Discard(len(pre))
 	}
-	m.raw, m.rawConn, m.stop = rc, tc, stop
+	m.raw, m.rawConn, m.stop, m.recheck = rc, tc, stop, rawRecheck
 }
 
 // buffered reports whether any bytes are buffered: part of a message means

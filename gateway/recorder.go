@@ -52,6 +52,10 @@ type Pending struct {
 
 var pendings = sync.Pool{New: func() any { return new(Pending) }}
 
+// keepBatch is the largest batch, in events, kept for reuse: one grown by a
+// burst is let go rather than held for good.
+const keepBatch = 1 << 13
+
 // NewRecorder returns a recorder holding at most limit events in memory and
 // writing what it has every interval.
 func NewRecorder(w EventWriter, limit int, interval time.Duration, log *slog.Logger) *Recorder {
@@ -164,7 +168,10 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	clear(batch) // let the events' strings go before the next batch
 	r.mu.Lock()
-	r.failing, r.spare = false, batch[:0]
+	r.failing = false
+	if cap(batch) <= keepBatch {
+		r.spare = batch[:0]
+	}
 	r.mu.Unlock()
 	return nil
 }

@@ -20,9 +20,14 @@ type memWriter struct {
 	mu     sync.Mutex
 	fail   bool
 	events []grants.SessionEvent
+	// during, when set, runs inside each write, before it stores.
+	during func()
 }
 
 func (m *memWriter) RecordEvents(_ context.Context, evs []grants.SessionEvent) error {
+	if m.during != nil {
+		m.during()
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail {
@@ -96,27 +101,40 @@ func TestRecorderSetsAsideEventsTheDatabaseRefuses(t *testing.T) {
 }
 
 // The recorder reuses its batches and its Pendings: what was written must
-// stay as written, and a Pending reused for another statement must not
-// carry anything of the last.
+// stay as written, statements that finish while a batch is being written
+// land in the next one, and a Pending reused for another statement must
+// not carry anything of the last.
 func TestRecorderReuseKeepsEventsApart(t *testing.T) {
 	t.Parallel()
 	w := &memWriter{}
-	r := NewRecorder(w, 100, time.Hour, quietLog())
+	r := NewRecorder(w, 1000, time.Hour, quietLog())
 	sid := uuid.New()
-	for round := range 5 {
-		for i := range 10 {
-			p, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: fmt.Sprintf("SELECT %d", 10*round+i), Params: []string{strconv.Itoa(round)}})
+	n := 0
+	record := func(k int) {
+		for range k {
+			p, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: fmt.Sprintf("SELECT %d", n), Params: []string{strconv.Itoa(n)}})
 			require.NoError(t, err)
-			p.Finish(int64(10*round+i), "", time.Duration(i))
+			p.Finish(int64(n), "", time.Duration(n))
+			n++
 		}
+	}
+	w.during = func() { record(7) }
+	for range 5 {
+		record(10)
 		require.NoError(t, r.Flush(context.Background()))
 	}
-	require.Len(t, w.events, 50)
-	for n, e := range w.events {
-		require.Equal(t, fmt.Sprintf("SELECT %d", n), e.Statement)
-		require.Equal(t, int64(n), e.Rows)
-		require.Equal(t, []string{strconv.Itoa(n / 10)}, e.Params)
-		require.Equal(t, time.Duration(n%10), e.Duration)
+	w.during = nil
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, n)
+	seen := map[string]bool{}
+	for _, e := range w.events {
+		i, err := strconv.Atoi(e.Params[0])
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("SELECT %d", i), e.Statement)
+		require.Equal(t, int64(i), e.Rows)
+		require.Equal(t, time.Duration(i), e.Duration)
+		require.False(t, seen[e.Statement], "%s written twice", e.Statement)
+		seen[e.Statement] = true
 	}
 	inflight, waiting := r.Backlog()
 	require.Zero(t, inflight)

@@ -1,3 +1,4 @@
+-- +goose NO TRANSACTION
 -- +goose Up
 
 -- Events are only ever looked up by session. The primary key on
@@ -7,10 +8,16 @@
 -- about a quarter off what the server spends per event. id stays the order
 -- of a session's events: an identity always generated, unique without an
 -- index to prove it.
+--
+-- The index is built CONCURRENTLY, outside a transaction: a plain build
+-- would lock the table, the gateways' recording would stop for as long as
+-- it takes, and their sessions would refuse statements meanwhile. An
+-- earlier build that failed half way left an invalid index: it goes first.
+DROP INDEX CONCURRENTLY IF EXISTS session_events_session_id;
+CREATE INDEX CONCURRENTLY session_events_session_id ON session_events (session_id);
 ALTER TABLE session_events DROP CONSTRAINT session_events_pkey;
-CREATE INDEX session_events_session_id ON session_events (session_id);
 
 -- +goose Down
 
-DROP INDEX session_events_session_id;
 ALTER TABLE session_events ADD PRIMARY KEY (session_id, id);
+DROP INDEX CONCURRENTLY IF EXISTS session_events_session_id;

@@ -38,18 +38,7 @@ func TestMsgReaderFramesWhateverTheReads(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(11, 12))
 	for range 200 {
-		var stream []byte
-		var want [][]byte
-		for range 1 + r.IntN(40) {
-			body := make([]byte, r.IntN(1500))
-			for i := range body {
-				body[i] = byte(r.IntN(256))
-			}
-			msg := binary.BigEndian.AppendUint32([]byte{'D'}, uint32(4+len(body)))
-			msg = append(msg, body...)
-			want = append(want, msg)
-			stream = append(stream, msg...)
-		}
+		stream, want := randomMessages(r, 1+r.IntN(40), 1500)
 		m := newMsgReader(&chunkReader{data: stream, r: r}, 512, 1<<20)
 		for i, w := range want {
 			typ, got, err := m.next()
@@ -123,15 +112,7 @@ func bindBody(paramFormats []int16, params [][]byte, resultFormats []int16) []by
 	for _, f := range paramFormats {
 		b = binary.BigEndian.AppendUint16(b, uint16(f))
 	}
-	b = binary.BigEndian.AppendUint16(b, uint16(len(params)))
-	for _, p := range params {
-		if p == nil {
-			b = binary.BigEndian.AppendUint32(b, 0xFFFFFFFF)
-			continue
-		}
-		b = binary.BigEndian.AppendUint32(b, uint32(len(p)))
-		b = append(b, p...)
-	}
+	b = appendValues(b, params)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(resultFormats)))
 	for _, f := range resultFormats {
 		b = binary.BigEndian.AppendUint16(b, uint16(f))

@@ -9,17 +9,24 @@ import (
 	"github.com/jitgate/jitgate/gateway/mask"
 )
 
-func dataRow(values ...[]byte) []byte {
-	m, at := appendMsg(nil, 'D')
-	m = binary.BigEndian.AppendUint16(m, uint16(len(values)))
+// appendValues appends a count and length-prefixed values (nil is NULL), as
+// DataRow and Bind carry them.
+func appendValues(b []byte, values [][]byte) []byte {
+	b = binary.BigEndian.AppendUint16(b, uint16(len(values)))
 	for _, v := range values {
 		if v == nil {
-			m = binary.BigEndian.AppendUint32(m, 0xFFFFFFFF)
+			b = binary.BigEndian.AppendUint32(b, 0xFFFFFFFF)
 			continue
 		}
-		m = binary.BigEndian.AppendUint32(m, uint32(len(v)))
-		m = append(m, v...)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
 	}
+	return b
+}
+
+func dataRow(values ...[]byte) []byte {
+	m, at := appendMsg(nil, 'D')
+	m = appendValues(m, values)
 	return finishMsg(m, at)
 }
 

@@ -57,3 +57,26 @@ func TestMedianRunKeepsTheWholeRun(t *testing.T) {
 	require.Equal(t, 300.0, rs[0].tps, "the runs keep their order")
 	require.Equal(t, result{tps: 100, p50: 1}, medianRun(rs[:2]), "the lower middle of two")
 }
+
+// A backend that ends during a scan makes that scan miss its CPU; the
+// server's CPU is only taken from two scans that agree on the processes.
+func TestStableCPUWaitsOutEndingBackends(t *testing.T) {
+	scans := []pgScan{
+		{total: 10, pids: []int{1, 2, 3}},
+		{total: 4, pids: []int{1, 3}},                 // 2 ended mid-scan: its 6 s counted nowhere
+		{total: 10, pids: []int{1, 3}, zombies: true}, // 3 ended, not yet waited for
+		{total: 10.5, pids: []int{1}},
+		{total: 10.5, pids: []int{1}},
+	}
+	n := 0
+	got, ok := stableCPU(func() (pgScan, bool) { n++; return scans[n-1], true }, 0)
+	require.True(t, ok)
+	require.Equal(t, 10.5, got)
+	require.Equal(t, len(scans), n)
+
+	_, ok = stableCPU(func() (pgScan, bool) { return pgScan{}, false }, 0)
+	require.False(t, ok, "no /proc")
+	flip := 0
+	_, ok = stableCPU(func() (pgScan, bool) { flip++; return pgScan{pids: []int{flip}}, true }, 0)
+	require.False(t, ok, "never settles")
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,35 +29,56 @@ func cpuOf(pid int) (float64, bool) {
 // serverCPU returns the CPU time, in seconds, of every postgres process,
 // including backends that ended (the postmaster's waited-for children).
 // It is what the server spent on all clients, jitgate's recording among
-// them. A backend that ended but is not yet waited for counts nowhere, so
-// it waits, up to a second, until none is left.
-func serverCPU() (float64, bool) {
-	for range 50 {
-		total, zombies, ok := postgresCPU()
-		if !ok || !zombies {
-			return total, ok
+// them. Backends end right after a run, when the samples are taken, so
+// one scan of /proc can miss one: a backend not yet waited for counts
+// nowhere, and one waited for between the postmaster's line and its own
+// counts nowhere either. So it scans until two scans in a row see the same
+// processes and none of them ended, for up to a second.
+func serverCPU() (float64, bool) { return stableCPU(postgresCPU, 20*time.Millisecond) }
+
+// pgScan is one look at the postgres processes: their CPU in seconds,
+// their pids in the order seen, and whether one has ended unwaited for.
+type pgScan struct {
+	total   float64
+	pids    []int
+	zombies bool
+}
+
+func stableCPU(scan func() (pgScan, bool), pause time.Duration) (float64, bool) {
+	var last []int
+	for i := range 50 {
+		s, ok := scan()
+		if !ok {
+			return 0, false
 		}
-		time.Sleep(20 * time.Millisecond)
+		if !s.zombies && i > 0 && slices.Equal(s.pids, last) {
+			return s.total, true
+		}
+		last = s.pids
+		time.Sleep(pause)
 	}
 	return 0, false
 }
 
-func postgresCPU() (total float64, zombies, ok bool) {
+func postgresCPU() (pgScan, bool) {
 	dirs, err := filepath.Glob("/proc/[0-9]*/stat")
 	if err != nil || len(dirs) == 0 {
-		return 0, false, false
+		return pgScan{}, false
 	}
+	var s pgScan
 	for _, d := range dirs {
 		b, err := os.ReadFile(d)
 		if err != nil {
-			continue // ended since the glob
+			continue // ended since the glob: the next scan differs
 		}
 		if st, ok := parseStat(string(b)); ok && st.comm == "postgres" {
-			total += st.secs
-			zombies = zombies || st.state == "Z"
+			s.total += st.secs
+			s.zombies = s.zombies || st.state == "Z"
+			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
+			s.pids = append(s.pids, pid)
 		}
 	}
-	return total, zombies, true
+	return s, true
 }
 
 // procStat is what benchpg reads of a /proc/PID/stat line.

@@ -343,7 +343,7 @@ var oneFormat = [2][]int16{{0}, {1}}
 // of fixed-size types, made once.
 var binaryLabels = func() (l [17]string) {
 	for i := range l {
-		l[i] = "[" + strconv.Itoa(i) + " bytes, binary]"
+		l[i] = newBinaryLabel(i)
 	}
 	return l
 }()
@@ -354,8 +354,10 @@ func binaryLabel(size int) string {
 	if size < len(binaryLabels) {
 		return binaryLabels[size]
 	}
-	return "[" + strconv.Itoa(size) + " bytes, binary]"
+	return newBinaryLabel(size)
 }
+
+func newBinaryLabel(size int) string { return "[" + strconv.Itoa(size) + " bytes, binary]" }
 
 func formatOf(formats []int16, i int) int16 {
 	switch len(formats) {

@@ -38,9 +38,8 @@ type msgReader struct {
 
 	// raw, when set, is the plain TCP socket under r: each reads it
 	// directly (see eachRaw). stop ends eachRaw between two reads.
-	raw     syscall.RawConn
-	rawConn *net.TCPConn
-	stop    *atomic.Bool
+	raw  *net.TCPConn
+	stop *atomic.Bool
 	// recheck bounds how long eachRaw may miss the end of the connection.
 	recheck time.Duration
 }
@@ -161,40 +160,37 @@ func (m *msgReader) readSome() error {
 	return err
 }
 
-// next returns the next message: its type and its full bytes, header included.
-func (m *msgReader) next() (byte, []byte, error) {
+// deliver hands every whole message buffered to handle, then calls idle if
+// nothing at all is left buffered: the caller's moment to write what it
+// batched, before the reader waits for more.
+func (m *msgReader) deliver(handle func(typ byte, msg []byte) error, idle func() error) error {
 	for {
 		typ, msg, ok, err := m.frame()
-		if ok || err != nil {
-			return typ, msg, err
+		if err != nil {
+			return err
 		}
-		if err := m.readSome(); err != nil {
-			return 0, nil, err
+		if !ok {
+			break
+		}
+		if err := handle(typ, msg); err != nil {
+			return err
 		}
 	}
+	if m.buffered() {
+		return nil
+	}
+	return idle()
 }
 
 // each calls handle for every message in order until a read or handle
-// fails. It calls idle whenever nothing is buffered, before it waits for
-// more: where the caller writes what it batched.
+// fails, and idle (see deliver) before each wait for more.
 func (m *msgReader) each(handle func(typ byte, msg []byte) error, idle func() error) error {
 	if m.raw != nil {
 		return m.eachRaw(handle, idle)
 	}
 	for {
-		typ, msg, ok, err := m.frame()
-		switch {
-		case err != nil:
+		if err := m.deliver(handle, idle); err != nil {
 			return err
-		case ok:
-			if err := handle(typ, msg); err != nil {
-				return err
-			}
-			continue
-		case !m.buffered():
-			if err := idle(); err != nil {
-				return err
-			}
 		}
 		if err := m.readSome(); err != nil {
 			return err
@@ -220,6 +216,10 @@ func (m *msgReader) each(handle func(typ byte, msg []byte) error, idle func() er
 // park after EAGAIN needs none: anything after that read comes with an
 // edge of its own. Busy sessions pay a timer a second, idle ones nothing.
 func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func() error) error {
+	rc, err := m.raw.SyscallConn()
+	if err != nil {
+		return err
+	}
 	var failed error
 	drained, armed := false, false
 	read := func(fd uintptr) bool {
@@ -228,28 +228,14 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 				failed = net.ErrClosed
 				return true
 			}
-			typ, msg, ok, err := m.frame()
-			if err != nil {
+			if err := m.deliver(handle, idle); err != nil {
 				failed = err
 				return true
-			}
-			if ok {
-				if err := handle(typ, msg); err != nil {
-					failed = err
-					return true
-				}
-				continue
-			}
-			if !m.buffered() {
-				if err := idle(); err != nil {
-					failed = err
-					return true
-				}
 			}
 			if drained {
 				drained = false
 				if !armed {
-					if err := m.rawConn.SetReadDeadline(time.Now().Add(m.recheck)); err != nil {
+					if err := m.raw.SetReadDeadline(time.Now().Add(m.recheck)); err != nil {
 						failed = err
 						return true
 					}
@@ -276,7 +262,7 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 		}
 	}
 	for {
-		err := m.raw.Read(read)
+		err := rc.Read(read)
 		if failed != nil {
 			return failed
 		}
@@ -285,7 +271,7 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 		}
 		// The deadline came: read again, without one until the next
 		// short read.
-		if err := m.rawConn.SetReadDeadline(time.Time{}); err != nil {
+		if err := m.raw.SetReadDeadline(time.Time{}); err != nil {
 			return err
 		}
 		drained, armed = false, false
@@ -301,19 +287,15 @@ func (m *msgReader) readRaw(conn net.Conn, stop *atomic.Bool) {
 		conn = bc.Conn
 	}
 	tc, ok := conn.(*net.TCPConn)
-	if !ok || buffered && bc.r.Buffered() > len(m.buf)-m.end {
-		return
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
+	if !ok || buffered && bc.r.Buffered() > len(m.buf) {
 		return
 	}
 	if buffered {
 		pre, _ := bc.r.Peek(bc.r.Buffered())
-		m.end += copy(m.buf[m.end:], pre)
+		m.end = copy(m.buf, pre)
 		_, _ = bc.r.Discard(len(pre))
 	}
-	m.raw, m.rawConn, m.stop, m.recheck = rc, tc, stop, rawRecheck
+	m.raw, m.stop, m.recheck = tc, stop, rawRecheck
 }
 
 // buffered reports whether any bytes are buffered: part of a message means

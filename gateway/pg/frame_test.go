@@ -14,6 +14,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// next returns the next message, reading as needed: each without the
+// handler, for the framing tests.
+func (m *msgReader) next() (byte, []byte, error) {
+	for {
+		typ, msg, ok, err := m.frame()
+		if ok || err != nil {
+			return typ, msg, err
+		}
+		if err := m.readSome(); err != nil {
+			return 0, nil, err
+		}
+	}
+}
+
 // chunkReader returns its data a few random bytes at a time, as a socket
 // may.
 type chunkReader struct {

@@ -2,18 +2,17 @@ package grants_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/jitgate/jitgate/grants"
 	"github.com/jitgate/jitgate/internal/dbtest"
+	"github.com/jitgate/jitgate/internal/procstat"
 )
 
 // BenchmarkRecordEvents measures what one recorded statement costs, on the
@@ -52,32 +51,28 @@ func BenchmarkRecordEvents(b *testing.B) {
 	}
 	b.StopTimer()
 	if after := serverCPU(b, pool); before >= 0 && after >= 0 {
-		b.ReportMetric(float64(after-before)/float64(b.N)/1e3, "server-µs/event")
+		b.ReportMetric(float64((after-before).Microseconds())/float64(b.N), "server-µs/event")
 	}
 }
 
-// serverCPU is the CPU time, in ns, the pool's server processes have used,
-// or -1 when they are not on this machine.
-func serverCPU(b *testing.B, pool *pgxpool.Pool) int64 {
+// serverCPU is the CPU time the pool's server processes have used, or -1
+// when they are not on this machine.
+func serverCPU(b *testing.B, pool *pgxpool.Pool) time.Duration {
 	rows, err := pool.Query(context.Background(), "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rows.Close()
-	var total int64
-	for rows.Next() {
-		var pid int
-		if err := rows.Scan(&pid); err != nil {
-			b.Fatal(err)
-		}
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		st, ok := procstat.Read(int(pid))
+		if !ok {
 			return -1
 		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += (ut + st) * 1e7 // clock ticks of 10 ms
+		total += st.CPU
 	}
 	return total
 }

@@ -32,15 +32,6 @@ func TestLogMedianReadsEveryThreadsLog(t *testing.T) {
 	require.Equal(t, 200.0, p50)
 }
 
-func TestParseStatCountsFieldsAfterTheName(t *testing.T) {
-	// A name may hold spaces and parentheses; the times are ticks of 1/100 s.
-	st, ok := parseStat("4242 (post gres) (x)) S 1 4242 4242 0 -1 4194560 900 0 0 0 150 50 7 3 20 0 1 0 100 0 0\n")
-	require.True(t, ok)
-	require.Equal(t, procStat{comm: "post gres) (x)", state: "S", secs: 2.1}, st)
-	_, ok = parseStat("4242 (short) S 1 2 3")
-	require.False(t, ok)
-}
-
 func TestCPUCostPerTransaction(t *testing.T) {
 	before := cpuSample{proxy: 1, server: 10, ok: true}
 	after := cpuSample{proxy: 1.5, server: 12, ok: true}

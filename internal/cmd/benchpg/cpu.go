@@ -5,26 +5,22 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
-)
 
-// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat: 100 on
-// every Linux architecture Go supports.
-const clockTicks = 100
+	"github.com/jitgate/jitgate/internal/procstat"
+)
 
 // cpuOf returns the CPU time, in seconds, that process pid has used (user
 // and system, with its waited-for children); ok is false where /proc is
 // missing or pid is gone.
 func cpuOf(pid int) (float64, bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, false
-	}
-	st, ok := parseStat(string(b))
-	return st.secs, ok
+	st, ok := procstat.Read(pid)
+	return secs(st), ok
 }
+
+// secs is what a process and the children it waited for have used.
+func secs(st procstat.Stat) float64 { return (st.CPU + st.Children).Seconds() }
 
 // serverCPU returns the CPU time, in seconds, of every postgres process,
 // including backends that ended (the postmaster's waited-for children).
@@ -71,43 +67,14 @@ func postgresCPU() (pgScan, bool) {
 		if err != nil {
 			continue // ended since the glob: the next scan differs
 		}
-		if st, ok := parseStat(string(b)); ok && st.comm == "postgres" {
-			s.total += st.secs
-			s.zombies = s.zombies || st.state == "Z"
+		if st, ok := procstat.Parse(string(b)); ok && st.Comm == "postgres" {
+			s.total += secs(st)
+			s.zombies = s.zombies || st.State == "Z"
 			pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(d)))
 			s.pids = append(s.pids, pid)
 		}
 	}
 	return s, true
-}
-
-// procStat is what benchpg reads of a /proc/PID/stat line.
-type procStat struct {
-	comm, state string
-	secs        float64 // utime+stime+cutime+cstime
-}
-
-// parseStat reads a /proc/PID/stat line. The name is in parentheses and
-// may hold spaces, so the fields are counted from its closing one.
-func parseStat(line string) (procStat, bool) {
-	open, end := strings.IndexByte(line, '('), strings.LastIndexByte(line, ')')
-	if open < 0 || end < open {
-		return procStat{}, false
-	}
-	fields := strings.Fields(line[end+1:])
-	// After the name: state(0) ... utime(11) stime(12) cutime(13) cstime(14).
-	if len(fields) < 15 {
-		return procStat{}, false
-	}
-	var ticks float64
-	for _, f := range fields[11:15] {
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			return procStat{}, false
-		}
-		ticks += v
-	}
-	return procStat{comm: line[open+1 : end], state: fields[0], secs: ticks / clockTicks}, true
 }
 
 // cpuSample is the CPU used so far by a target's proxy and by the server.

@@ -92,6 +92,28 @@ func TestChangingLiteralsHitTheNormalizedCache(t *testing.T) {
 	}
 }
 
+// A statement prepared with $1 caches the normalized form first; the same
+// statement sent with literals must still reach the fast key, not pay
+// Normalize for every new literal.
+func TestLiteralsAfterPreparedUseTheFastKey(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	prepared := c.Classify("SELECT abalance FROM pgbench_accounts WHERE aid = $1;")
+	before := c.normals.Load()
+	for i := range 100 {
+		v := c.Classify(fmt.Sprintf("SELECT abalance FROM pgbench_accounts WHERE aid = %d;", i*7919))
+		if v.Write != prepared.Write || v.Risky || v.Refuse {
+			t.Fatalf("aid = %d: %+v, want %+v", i*7919, v, prepared)
+		}
+	}
+	if n := c.normals.Load() - before; n != 1 {
+		t.Errorf("Normalize ran %d times for 100 literals after the prepared form, want once", n)
+	}
+	if n := c.parses.Load(); n != 1 {
+		t.Errorf("parsed %d times, want once (the prepared form)", n)
+	}
+}
+
 func TestCacheIsBounded(t *testing.T) {
 	t.Parallel()
 	c := New(Options{CacheSize: 10})

@@ -28,6 +28,7 @@ type Classifier struct {
 	maxDepth  int
 	cache     *cache
 	parses    atomic.Int64 // full parses, for tests of the cache
+	normals   atomic.Int64 // calls of pg_query.Normalize, for tests of the fast key
 }
 
 // New returns a Classifier with opts, defaults filled in.
@@ -100,6 +101,7 @@ func (c *Classifier) analysis(sql string) *analysis {
 		c.parses.Add(1)
 		return parseAndWalk(sql)
 	}
+	c.normals.Add(1)
 	normalized, err := pg_query.Normalize(sql)
 	if err != nil {
 		an := refused("does not parse")
@@ -110,6 +112,13 @@ func (c *Classifier) analysis(sql string) *analysis {
 	shareable := unambiguous(sql, normalized)
 	if shareable {
 		if an, ok := c.cache.get(norm); ok {
+			// The normalized form may have been cached by a text the fast
+			// key does not take, such as the "$1" of a prepared statement;
+			// the texts that differ from this one in constants only skip
+			// Normalize from now on.
+			if fastOK && !an.literal && sameSlots(fast, normalized) {
+				c.cache.put(cacheKey{fast: true, text: fast}, an)
+			}
 			return an
 		}
 	}

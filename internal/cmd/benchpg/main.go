@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -36,6 +37,7 @@ type options struct {
 	rounds     int    // relay and gateway runs per combination
 	scale      int    // pgbench -i scale factor
 	cpuProfile string // where jitgate serve writes its CPU profile, if anywhere
+	hold       bool   // set up, print how to reach each target, and wait instead of measuring
 }
 
 func parseFlags(args []string) (options, error) {
@@ -45,6 +47,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.scale, "scale", 10, "pgbench -i scale `factor` of the target database")
 	fs.IntVar(&o.rounds, "rounds", 3, "`n` runs each of relay and gateway per mode and client count; the ratio is their median")
 	quick := fs.Bool("quick", false, "3-second runs, for a smoke run")
+	fs.BoolVar(&o.hold, "hold", false, "set everything up, print the environment that points pgbench or psql at each target, and wait for an interrupt instead of measuring (for profiling by hand)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write jitgate serve's CPU profile over all gateway runs to `file` (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -117,6 +120,9 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 		}
 	}()
 	targets := []target{srv.direct(), srv.via("relay", relay.addr, relay.cmd.Process.Pid), jg.target()}
+	if opts.hold {
+		return hold(ctx, targets)
+	}
 	rep, err := benchmark(ctx, opts, targets, dir)
 	if rep.rows == nil {
 		return err
@@ -125,6 +131,19 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 	rep.print(os.Stdout)
 	reportLogErrors(jg.serve.logPath)
 	return err
+}
+
+// hold prints, for each target, the shell variables that point libpq at it
+// and the process on its data path, then waits until ctx ends.
+func hold(ctx context.Context, targets []target) error {
+	for _, t := range targets {
+		host, port, _ := net.SplitHostPort(t.addr)
+		fmt.Printf("# %s (data path pid %d)\nPGHOST=%s PGPORT=%s PGUSER=%s PGPASSWORD=%s PGDATABASE=%s PGSSLMODE=%s\n",
+			t.name, t.pid, host, port, t.user, t.pass, t.db, t.sslmode)
+	}
+	progress("holding; interrupt to stop")
+	<-ctx.Done()
+	return nil
 }
 
 // benchmark checks that every target answers, runs pgbench and the wide-row

@@ -472,6 +472,40 @@ func TestVerdictsAreNotShared(t *testing.T) {
 	}
 }
 
+// A session's verdicts share the cache's slices; appending to them, as
+// the gateway does when it refuses on top of a verdict, must not reach it.
+func TestSessionAppendsDoNotReachTheCache(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	s := c.NewSession()
+	for range 3 {
+		v := s.Classify("DROP TABLE t")
+		v.refuse("added by the caller")
+		v.Kinds = append(v.Kinds, "ADDED")
+	}
+	s.Prepare("p", "DROP TABLE t")
+	for range 3 {
+		p, _ := s.Prepared("p")
+		p.Reasons = append(p.Reasons, "added to a prepared verdict")
+		s.Prepare("p", "TRUNCATE t") // merges into the stored verdict
+	}
+	if again := c.Classify("DROP TABLE t"); !slices.Equal(again.Reasons, []string{"DROP TABLE"}) || !slices.Equal(again.Kinds, []string{"DROP TABLE"}) {
+		t.Errorf("a caller's append reached the cache: %+v", again)
+	}
+	// Three reasons leave room in the slice the walker grew: two sessions
+	// appending to verdicts of one cached text must not write into it.
+	const three = "DROP TABLE a; TRUNCATE b; DROP ROLE c"
+	v1, v2 := s.Classify(three), c.NewSession().Classify(three)
+	v1.refuse("first")
+	v2.refuse("second")
+	if got := v1.Reasons[len(v1.Reasons)-1]; got != "first" {
+		t.Errorf("one session's verdict shows another's reason %q", got)
+	}
+	if p, _ := s.Prepared("p"); !slices.Equal(p.Reasons, []string{"DROP TABLE", "TRUNCATE TABLE"}) {
+		t.Errorf("prepared verdict: %+v, want the reasons of both texts only", p)
+	}
+}
+
 func TestLimitsAreOptions(t *testing.T) {
 	t.Parallel()
 	c := New(Options{MaxLength: 20, MaxDepth: 3})

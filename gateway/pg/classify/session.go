@@ -14,6 +14,10 @@ const ReservedPrefix = "jitgate_"
 // later statements do: statements prepared by name. The verdict of EXECUTE
 // is the verdict of what was prepared under that name; an unknown name is
 // refused. It is safe for concurrent use.
+//
+// Its verdicts run once per statement, so they are not copied: their
+// Reasons and Kinds may be shared with the cache. Append to them as you
+// like (the first append copies), but never change their elements.
 type Session struct {
 	c        *Classifier
 	mu       sync.Mutex
@@ -60,7 +64,7 @@ func (s *Session) Prepared(name string) (Verdict, bool) {
 	if !ok || p.deallocated {
 		return Verdict{}, false
 	}
-	return p.verdict.clone(), true
+	return p.verdict.shared(), true
 }
 
 // Deallocate records that the statement prepared under name was closed
@@ -108,7 +112,7 @@ type prepared struct {
 }
 
 func (ps preparedSet) apply(an *analysis) Verdict {
-	v := an.verdict.clone()
+	v := an.verdict.shared()
 	for _, op := range an.ops {
 		switch op.kind {
 		case opPrepare:
@@ -152,7 +156,7 @@ func (ps preparedSet) add(name string, v Verdict) bool {
 			return false
 		}
 	}
-	v = v.clone()
+	v = v.shared()
 	v.Kinds = nil
 	ps[name] = &prepared{verdict: v}
 	return true

@@ -52,3 +52,13 @@ func (v Verdict) clone() Verdict {
 	v.Kinds = slices.Clone(v.Kinds)
 	return v
 }
+
+// shared returns v with its slices clipped to their length, for the
+// session's hot path: the first append to either copies it, so what a
+// caller adds never shows in the cached verdict, and no copy is made per
+// statement. The elements themselves are the cache's.
+func (v Verdict) shared() Verdict {
+	v.Reasons = slices.Clip(v.Reasons)
+	v.Kinds = slices.Clip(v.Kinds)
+	return v
+}

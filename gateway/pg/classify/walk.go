@@ -24,7 +24,7 @@ func walkTree(tree *pg_query.ParseResult) *analysis {
 		w.v.Kinds = append(w.v.Kinds, tag(raw.Stmt))
 		w.walk(raw.Stmt)
 	}
-	return &analysis{verdict: w.v, ops: w.ops, literal: w.literal}
+	return &analysis{verdict: w.v.shared(), ops: w.ops, literal: w.literal}
 }
 
 // walk visits m and, unless the visit handled them itself, all its children.

@@ -127,10 +127,20 @@ func measure(ctx context.Context, opts options, srv server, root, dir string) (e
 	if rep.rows == nil {
 		return err
 	}
-	rep.header = fmt.Sprintf("PostgreSQL %s, pgbench -S scale %d, %d s per run, %d rounds, %d CPUs", version, opts.scale, opts.seconds, opts.rounds, runtime.NumCPU())
+	rep.header = fmt.Sprintf("PostgreSQL %s, pgbench -S scale %d, %d s per run, %d rounds, %d CPUs, %s", version, opts.scale, opts.seconds, opts.rounds, runtime.NumCPU(), procsSetting())
 	rep.print(os.Stdout)
 	reportLogErrors(jg.serve.logPath)
 	return err
+}
+
+// procsSetting says how many Ps the relay and jitgate run with: they
+// inherit GOMAXPROCS from benchpg's environment, and on a small box shared
+// with the server and pgbench the setting moves both of them.
+func procsSetting() string {
+	if v := os.Getenv("GOMAXPROCS"); v != "" {
+		return "GOMAXPROCS=" + v + " for relay and gateway"
+	}
+	return fmt.Sprintf("Go's default GOMAXPROCS (%d) for relay and gateway", runtime.GOMAXPROCS(0))
 }
 
 // hold prints, for each target, the shell variables that point libpq at it

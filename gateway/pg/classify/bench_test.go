@@ -39,6 +39,19 @@ func BenchmarkClassify(b *testing.B) {
 	run("select/same-text", New(Options{}), pgbenchSelect[:1])
 	run("select/changing-literals", New(Options{}), pgbenchSelect)
 	run("select/cold", New(Options{CacheSize: -1}), pgbenchSelect)
+	b.Run("select/changing-literals/sessions-in-parallel", func(b *testing.B) {
+		// What the gateway does: every session's client half classifies at
+		// once, through one cache.
+		c := New(Options{})
+		c.Classify(pgbenchSelect[0])
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			s := c.NewSession()
+			for i := 0; pb.Next(); i++ {
+				s.Classify(pgbenchSelect[i%len(pgbenchSelect)])
+			}
+		})
+	})
 	run("tpcb-multi/same-text", New(Options{}), tpcb[:1])
 	run("tpcb-multi/changing-literals", New(Options{}), tpcb)
 	run("tpcb-multi/cold", New(Options{CacheSize: -1}), tpcb)

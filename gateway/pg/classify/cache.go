@@ -3,6 +3,7 @@ package classify
 import (
 	"strings"
 	"sync"
+	"unsafe"
 )
 
 // cache is a bounded, concurrency-safe map of analyses with two generations:
@@ -42,22 +43,34 @@ func newCache(size int) *cache {
 }
 
 func (c *cache) get(k cacheKey) (*analysis, bool) {
-	if c == nil || len(k.text) > maxKeyLen {
+	return c.getBytes(k.normalized, k.fast, unsafe.Slice(unsafe.StringData(k.text), len(k.text)))
+}
+
+// getBytes is get with the key's text as bytes, so that a key built in a
+// scratch buffer is looked up without a string made of it: the map lookups
+// below convert it in place, and only a hit in the old generation, which
+// moves the entry, copies it.
+func (c *cache) getBytes(normalized, fast bool, text []byte) (*analysis, bool) {
+	if c == nil || len(text) > maxKeyLen {
 		return nil, false
 	}
+	// A miss, the usual fate of a text with new literals, takes only the
+	// read lock; the write lock is for moving an old entry.
 	c.mu.RLock()
-	an, ok := c.young[k]
+	an, young := c.young[cacheKey{normalized, fast, string(text)}]
+	_, old := c.old[cacheKey{normalized, fast, string(text)}]
 	c.mu.RUnlock()
-	if ok {
-		return an, true
+	if young || !old {
+		return an, young
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if an, ok := c.young[k]; ok {
+	if an, ok := c.young[cacheKey{normalized, fast, string(text)}]; ok {
 		return an, true
 	}
-	an, ok = c.old[k]
+	an, ok := c.old[cacheKey{normalized, fast, string(text)}]
 	if ok {
+		k := cacheKey{normalized, fast, string(text)}
 		delete(c.old, k)
 		c.putLocked(k, an)
 	}

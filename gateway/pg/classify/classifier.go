@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -72,10 +73,11 @@ func refused(reason string) *analysis {
 	return &analysis{verdict: Verdict{Refuse: true, Reasons: []string{reason}}}
 }
 
-// analysis looks the text up by its exact form, then by its normalized form,
-// and only parses it when both miss. A verdict is stored under the
-// normalized form only when it did not depend on any constant, since
-// "WHERE 1 = 1" and "WHERE 1 = 2" normalize alike.
+// analysis looks the text up by its exact form, then by its fast key, then
+// by its normalized form, and only parses it when all miss. A verdict is
+// stored under the normalized form (and the fast key) only when it did not
+// depend on any constant, since "WHERE 1 = 1" and "WHERE 1 = 2" normalize
+// alike.
 func (c *Classifier) analysis(sql string) *analysis {
 	if len(sql) > c.maxLength {
 		return refused(fmt.Sprintf("longer than %d bytes", c.maxLength))
@@ -84,9 +86,16 @@ func (c *Classifier) analysis(sql string) *analysis {
 	if an, ok := c.cache.get(exact); ok {
 		return an
 	}
-	fast, fastOK := fastKey(sql)
+	var fast []byte
+	fastOK := false
+	if c.cache != nil && len(sql) <= maxKeyLen {
+		buf := fastKeys.Get().(*[]byte)
+		defer fastKeys.Put(buf)
+		fast, fastOK = appendFastKey((*buf)[:0], sql)
+		*buf = fast[:0]
+	}
 	if fastOK {
-		if an, ok := c.cache.get(cacheKey{fast: true, text: fast}); ok {
+		if an, ok := c.cache.getBytes(false, true, fast); ok {
 			return an
 		}
 	}
@@ -116,8 +125,8 @@ func (c *Classifier) analysis(sql string) *analysis {
 			// key does not take, such as the "$1" of a prepared statement;
 			// the texts that differ from this one in constants only skip
 			// Normalize from now on.
-			if fastOK && !an.literal && sameSlots(fast, normalized) {
-				c.cache.put(cacheKey{fast: true, text: fast}, an)
+			if fastOK && !an.literal && sameSlots(string(fast), normalized) {
+				c.cache.put(cacheKey{fast: true, text: string(fast)}, an)
 			}
 			return an
 		}
@@ -127,12 +136,17 @@ func (c *Classifier) analysis(sql string) *analysis {
 	c.cache.put(exact, an)
 	if shareable && !an.literal {
 		c.cache.put(norm, an)
-		if fastOK && sameSlots(fast, normalized) {
-			c.cache.put(cacheKey{fast: true, text: fast}, an)
+		if fastOK && sameSlots(string(fast), normalized) {
+			c.cache.put(cacheKey{fast: true, text: string(fast)}, an)
 		}
 	}
 	return an
 }
+
+// fastKeys are the buffers fast keys are built in: one per statement would
+// be most of what classifying a cached statement allocates. A key is never
+// longer than maxKeyLen.
+var fastKeys = sync.Pool{New: func() any { return new([]byte) }}
 
 // unambiguous reports whether the normalized text stands for sql and the
 // texts that differ from it only in constants, and for no other statement.

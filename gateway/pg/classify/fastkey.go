@@ -1,6 +1,9 @@
 package classify
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Placeholders of fastKey, one per kind of constant token the server's
 // lexer produces, so that two texts share a key only where their constants
@@ -26,46 +29,55 @@ const (
 // token is a constant exactly when the server's lexer reads it as one, so
 // two texts with one key differ only in the values of constants.
 func fastKey(sql string) (string, bool) {
-	var b strings.Builder
-	b.Grow(len(sql))
+	b, ok := appendFastKey(nil, sql)
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}
+
+// appendFastKey is fastKey appending to dst, for callers that look the key
+// up in a buffer of their own.
+func appendFastKey(b []byte, sql string) ([]byte, bool) {
+	b = slices.Grow(b, len(sql))
 	for i := 0; i < len(sql); {
 		c := sql[i]
 		switch {
 		case c >= 0x80, c == 0, c == '"', c == '$', c == '\\':
-			return "", false
+			return b, false
 		case c == '-' && i+1 < len(sql) && sql[i+1] == '-',
 			c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			return "", false
+			return b, false
 		case isIdentStart(c):
 			j := i + 1
 			for j < len(sql) && isIdentCont(sql[j]) {
 				j++
 			}
 			if j < len(sql) && (sql[j] == '\'' || sql[j] == '$') {
-				return "", false // a prefixed or typed literal
+				return b, false // a prefixed or typed literal
 			}
-			b.WriteString(sql[i:j])
+			b = append(b, sql[i:j]...)
 			i = j
 		case isDigit(c) || c == '.' && i+1 < len(sql) && isDigit(sql[i+1]):
 			j, ok := scanNumber(sql, i)
 			if !ok {
-				return "", false
+				return b, false
 			}
-			b.WriteByte(numberSlot(sql[i:j]))
+			b = append(b, numberSlot(sql[i:j]))
 			i = j
 		case c == '\'':
 			j, ok := scanString(sql, i)
 			if !ok {
-				return "", false
+				return b, false
 			}
-			b.WriteByte(slotString)
+			b = append(b, slotString)
 			i = j
 		default:
-			b.WriteByte(c)
+			b = append(b, c)
 			i++
 		}
 	}
-	return b.String(), true
+	return b, true
 }
 
 // scanNumber reads digits with at most one decimal point; a letter, '_' or

@@ -112,6 +112,16 @@ func TestLiteralsAfterPreparedUseTheFastKey(t *testing.T) {
 	if n := c.parses.Load(); n != 1 {
 		t.Errorf("parsed %d times, want once (the prepared form)", n)
 	}
+	// Where the constants are not where the normalized form has them
+	// (Normalize takes "-1" as one constant, the fast key "-" and a
+	// number), the fast key must not be stored.
+	c.Classify("SELECT $1")
+	before = c.normals.Load()
+	c.Classify("SELECT -1")
+	c.Classify("SELECT -2")
+	if n := c.normals.Load() - before; n != 2 {
+		t.Errorf("Normalize ran %d times for two texts whose constants the fast key reads differently, want 2", n)
+	}
 }
 
 func TestCacheIsBounded(t *testing.T) {

@@ -58,7 +58,7 @@ func (c *Classifier) Classify(sql string) Verdict {
 	if len(an.ops) == 0 {
 		return an.verdict.clone()
 	}
-	return preparedSet{}.apply(an)
+	return preparedSet{}.apply(an).clone()
 }
 
 // analysis is the verdict of one text before session state is applied. Once

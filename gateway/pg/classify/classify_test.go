@@ -464,11 +464,14 @@ func TestKinds(t *testing.T) {
 func TestVerdictsAreNotShared(t *testing.T) {
 	t.Parallel()
 	c := New(Options{})
-	v := c.Classify("DROP TABLE t")
-	v.Reasons[0] = "changed"
-	v.Kinds[0] = "changed"
-	if again := c.Classify("DROP TABLE t"); again.Reasons[0] != "DROP TABLE" || again.Kinds[0] != "DROP TABLE" {
-		t.Errorf("a caller's change reached the cache: %+v", again)
+	for _, sql := range []string{"DROP TABLE t", "PREPARE p AS DELETE FROM t; EXECUTE p"} {
+		v := c.Classify(sql)
+		want := slices.Clone(v.Reasons)
+		v.Reasons[0] = "changed"
+		v.Kinds[0] = "changed"
+		if again := c.Classify(sql); !slices.Equal(again.Reasons, want) || again.Kinds[0] == "changed" {
+			t.Errorf("%s: a caller's change reached the cache: %+v", sql, again)
+		}
 	}
 }
 
@@ -503,6 +506,17 @@ func TestSessionAppendsDoNotReachTheCache(t *testing.T) {
 	}
 	if p, _ := s.Prepared("p"); !slices.Equal(p.Reasons, []string{"DROP TABLE", "TRUNCATE TABLE"}) {
 		t.Errorf("prepared verdict: %+v, want the reasons of both texts only", p)
+	}
+	// Three merged reasons leave room in the prepared verdict's own slice:
+	// what a caller appends to it must not be overwritten by the next merge.
+	s.Prepare("q", "DROP TABLE a")
+	s.Prepare("q", "TRUNCATE b")
+	s.Prepare("q", "DROP ROLE c")
+	q, _ := s.Prepared("q")
+	q.refuse("the caller's")
+	s.Prepare("q", "DROP SCHEMA d")
+	if got := q.Reasons[len(q.Reasons)-1]; got != "the caller's" {
+		t.Errorf("a merge into the prepared verdict overwrote the caller's reason with %q", got)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"runtime"
@@ -147,9 +146,7 @@ func procsSetting() string {
 // and the process on its data path, then waits until ctx ends.
 func hold(ctx context.Context, targets []target) error {
 	for _, t := range targets {
-		host, port, _ := net.SplitHostPort(t.addr)
-		fmt.Printf("# %s (data path pid %d)\nPGHOST=%s PGPORT=%s PGUSER=%s PGPASSWORD=%s PGDATABASE=%s PGSSLMODE=%s\n",
-			t.name, t.pid, host, port, t.user, t.pass, t.db, t.sslmode)
+		fmt.Printf("# %s (data path pid %d)\n%s\n", t.name, t.pid, strings.Join(t.libpqVars(), " "))
 	}
 	progress("holding; interrupt to stop")
 	<-ctx.Done()

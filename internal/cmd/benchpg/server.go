@@ -71,10 +71,13 @@ type target struct {
 }
 
 // env is the environment that points libpq (pgbench) at t.
-func (t target) env() []string {
+func (t target) env() []string { return append(os.Environ(), t.libpqVars()...) }
+
+// libpqVars are the variables that point libpq at t.
+func (t target) libpqVars() []string {
 	host, port, _ := net.SplitHostPort(t.addr)
-	return append(os.Environ(), "PGHOST="+host, "PGPORT="+port, "PGUSER="+t.user,
-		"PGPASSWORD="+t.pass, "PGDATABASE="+t.db, "PGSSLMODE="+t.sslmode)
+	return []string{"PGHOST=" + host, "PGPORT=" + port, "PGUSER=" + t.user,
+		"PGPASSWORD=" + t.pass, "PGDATABASE=" + t.db, "PGSSLMODE=" + t.sslmode}
 }
 
 // url is t as a connection URL for pgx.

@@ -125,8 +125,8 @@ func (c *Classifier) analysis(sql string) *analysis {
 			// key does not take, such as the "$1" of a prepared statement;
 			// the texts that differ from this one in constants only skip
 			// Normalize from now on.
-			if fastOK && !an.literal && sameSlots(string(fast), normalized) {
-				c.cache.put(cacheKey{fast: true, text: string(fast)}, an)
+			if fastOK && !an.literal {
+				c.shareFast(fast, normalized, an)
 			}
 			return an
 		}
@@ -136,11 +136,20 @@ func (c *Classifier) analysis(sql string) *analysis {
 	c.cache.put(exact, an)
 	if shareable && !an.literal {
 		c.cache.put(norm, an)
-		if fastOK && sameSlots(string(fast), normalized) {
-			c.cache.put(cacheKey{fast: true, text: string(fast)}, an)
+		if fastOK {
+			c.shareFast(fast, normalized, an)
 		}
 	}
 	return an
+}
+
+// shareFast stores an, a verdict shared through the normalized form, under
+// the fast key too when the fast key's constants sit exactly where
+// Normalize put its placeholders.
+func (c *Classifier) shareFast(fast []byte, normalized string, an *analysis) {
+	if sameSlots(fast, normalized) {
+		c.cache.put(cacheKey{fast: true, text: string(fast)}, an)
+	}
 }
 
 // fastKeys are the buffers fast keys are built in: one per statement would

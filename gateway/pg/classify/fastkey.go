@@ -146,7 +146,7 @@ func scanString(sql string, i int) (int, bool) {
 // constants, whatever their kinds. Then Normalize replaced exactly the
 // tokens fastKey did, and a verdict that may be shared through the
 // normalized key may be shared through the fast one.
-func sameSlots(fast, normalized string) bool {
+func sameSlots(fast []byte, normalized string) bool {
 	var b strings.Builder
 	b.Grow(len(normalized))
 	for i := 0; i < len(normalized); i++ {

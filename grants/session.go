@@ -33,7 +33,10 @@ type Session struct {
 // SessionEvent is one thing that happened in a session: a statement run,
 // refused or held. Its text is already masked when it reaches the Store.
 type SessionEvent struct {
-	SessionID      uuid.UUID
+	SessionID uuid.UUID
+	// Seq is the event's place in its session, counted by the gateway in
+	// the order statements arrived; a session's events are listed by it.
+	Seq            int64
 	At             time.Time
 	Kind           string
 	Statement      string
@@ -117,7 +120,7 @@ func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
 		start = ends[i]
 		nums[2*i], nums[2*i+1] = e.Duration.Microseconds(), e.Rows
 		rows[i] = sqlc.InsertSessionEventsParams{
-			SessionID: pgUUID(e.SessionID), At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
+			SessionID: pgUUID(e.SessionID), Seq: e.Seq, At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
 			Params: params, Classification: e.Classification, Reason: e.Reason,
 			Decision: e.Decision, DurationUs: &nums[2*i], Rows: &nums[2*i+1], Sqlstate: e.SQLState,
 		}
@@ -149,7 +152,8 @@ func (sc *eventScratch) release() {
 	eventScratches.Put(sc)
 }
 
-// SessionEvents returns a session's events in the order they happened.
+// SessionEvents returns a session's events in the order their statements
+// came (by Seq).
 func (s *Store) SessionEvents(ctx context.Context, sessionID uuid.UUID) ([]SessionEvent, error) {
 	rows, err := s.q.ListSessionEvents(ctx, s.db, pgUUID(sessionID))
 	if err != nil {
@@ -158,13 +162,13 @@ func (s *Store) SessionEvents(ctx context.Context, sessionID uuid.UUID) ([]Sessi
 	out := make([]SessionEvent, len(rows))
 	for i, r := range rows {
 		out[i] = SessionEvent{
-			SessionID: uuid.UUID(r.SessionID.Bytes), At: utc(r.At), Kind: r.Kind, Statement: r.Statement,
+			SessionID: uuid.UUID(r.SessionID.Bytes), Seq: r.Seq, At: utc(r.At), Kind: r.Kind, Statement: r.Statement,
 			Classification: r.Classification, Reason: r.Reason, Decision: r.Decision,
 			Duration: time.Duration(deref(r.DurationUs)) * time.Microsecond, Rows: deref(r.Rows), SQLState: r.Sqlstate,
 		}
 		if r.Params != nil {
 			if err := json.Unmarshal(r.Params, &out[i].Params); err != nil {
-				return nil, fmt.Errorf("decode params of event %d: %w", r.ID, err)
+				return nil, fmt.Errorf("decode params of event %d: %w", r.Seq, err)
 			}
 		}
 	}

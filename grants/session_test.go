@@ -29,15 +29,18 @@ func TestSessionsRecordEvents(t *testing.T) {
 	require.Equal(t, "prod-db", sess.Resource)
 
 	events := []grants.SessionEvent{
-		{SessionID: sess.ID, At: t0.Add(2 * time.Minute), Kind: "query", Statement: "SELECT 1", Classification: "read", Decision: "allow", Duration: 150 * time.Microsecond, Rows: 1},
-		{SessionID: sess.ID, At: t0.Add(3 * time.Minute), Kind: "query", Statement: "DROP TABLE users", Params: []string{"$1=***"}, Classification: "risky", Reason: "DROP TABLE", Decision: "block", SQLState: "42501"},
-		{SessionID: sess.ID, At: t0.Add(4 * time.Minute), Kind: "execute", Statement: "SELECT 2", Classification: "read", Decision: "allow", Rows: 7},
-		{SessionID: sess.ID, At: t0.Add(5 * time.Minute), Kind: "execute", Statement: "SELECT $1, $2", Params: []string{`<a&b> "q"`, "é\\n"}, Classification: "read", Decision: "allow", Duration: time.Millisecond, Rows: 1},
+		{SessionID: sess.ID, Seq: 1, At: t0.Add(2 * time.Minute), Kind: "query", Statement: "SELECT pg_sleep(5)", Classification: "read", Decision: "allow", Duration: 5 * time.Second, Rows: 1},
+		{SessionID: sess.ID, Seq: 2, At: t0.Add(2 * time.Minute), Kind: "query", Statement: "DROP TABLE users", Params: []string{"$1=***"}, Classification: "risky", Reason: "DROP TABLE", Decision: "block", SQLState: "42501"},
+		{SessionID: sess.ID, Seq: 3, At: t0.Add(4 * time.Minute), Kind: "execute", Statement: "SELECT 2", Classification: "read", Decision: "allow", Rows: 7},
+		{SessionID: sess.ID, Seq: 4, At: t0.Add(5 * time.Minute), Kind: "execute", Statement: "SELECT $1, $2", Params: []string{`<a&b> "q"`, "é\\n"}, Classification: "read", Decision: "allow", Duration: time.Millisecond, Rows: 1},
 	}
-	require.NoError(t, s.RecordEvents(ctx, events))
+	// Events reach the store as their statements finish: the refusal
+	// before the sleep that came ahead of it, in an earlier batch.
+	require.NoError(t, s.RecordEvents(ctx, []grants.SessionEvent{events[1]}))
+	require.NoError(t, s.RecordEvents(ctx, []grants.SessionEvent{events[3], events[0], events[2]}))
 	got, err := s.SessionEvents(ctx, sess.ID)
 	require.NoError(t, err)
-	require.Equal(t, events, got)
+	require.Equal(t, events, got, "listed in the order the statements came")
 
 	require.NoError(t, s.EndSession(ctx, sess.ID, "client closed", t0.Add(4*time.Minute)))
 	require.NoError(t, s.EndSession(ctx, sess.ID, "again", t0.Add(5*time.Minute)))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
@@ -43,4 +45,47 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	again, err := migrations.Up(ctx, pool)
 	require.NoError(t, err)
 	require.Equal(t, applied, again)
+}
+
+// Events recorded before session_events got seq keep their order under it,
+// and going back down hands out identities above every number in use.
+func TestSessionEventsSeqKeepsOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, dbtest.NewEmptyURL(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
+	require.NoError(t, err)
+	_, err = p.UpTo(ctx, 4)
+	require.NoError(t, err)
+	sid := uuid.New()
+	byIdentity := func(statement string) {
+		_, err := pool.Exec(ctx, `INSERT INTO session_events (session_id, at, kind, statement) VALUES ($1, now(), 'query', $2)`, sid, statement)
+		require.NoError(t, err)
+	}
+	byIdentity("SELECT 1")
+	byIdentity("SELECT 2")
+
+	_, err = p.UpTo(ctx, 5)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO session_events (session_id, at, kind, statement) VALUES ($1, now(), 'query', 'SELECT 3')`, sid)
+	require.Error(t, err, "an event without its number is refused, not numbered by the server")
+	_, err = pool.Exec(ctx, `INSERT INTO session_events (session_id, seq, at, kind, statement) VALUES ($1, 3, now(), 'query', 'SELECT 3')`, sid)
+	require.NoError(t, err)
+	order := func(column string) []string {
+		rows, err := pool.Query(ctx, `SELECT `+column+` || ' ' || statement FROM session_events WHERE session_id = $1 ORDER BY `+column, sid)
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return got
+	}
+	require.Equal(t, []string{"1 SELECT 1", "2 SELECT 2", "3 SELECT 3"}, order("seq"))
+
+	_, err = p.DownTo(ctx, 4)
+	require.NoError(t, err)
+	byIdentity("SELECT 4")
+	require.Equal(t, []string{"1 SELECT 1", "2 SELECT 2", "3 SELECT 3", "4 SELECT 4"}, order("id"))
 }

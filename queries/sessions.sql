@@ -26,12 +26,12 @@ SELECT * FROM sessions WHERE grant_id = @grant_id ORDER BY started_at, id;
 
 -- name: InsertSessionEvents :copyfrom
 INSERT INTO session_events (
-    session_id, at, kind, statement, params, classification, reason, decision,
+    session_id, seq, at, kind, statement, params, classification, reason, decision,
     duration_us, rows, sqlstate
 ) VALUES (
-    @session_id, @at, @kind, @statement, @params, @classification, @reason, @decision,
+    @session_id, @seq, @at, @kind, @statement, @params, @classification, @reason, @decision,
     @duration_us, @rows, @sqlstate
 );
 
 -- name: ListSessionEvents :many
-SELECT * FROM session_events WHERE session_id = @session_id ORDER BY id;
+SELECT * FROM session_events WHERE session_id = @session_id ORDER BY seq;

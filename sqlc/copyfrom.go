@@ -30,6 +30,7 @@ func (r *iteratorForInsertSessionEvents) Next() bool {
 func (r iteratorForInsertSessionEvents) Values() ([]interface{}, error) {
 	return []interface{}{
 		r.rows[0].SessionID,
+		r.rows[0].Seq,
 		r.rows[0].At,
 		r.rows[0].Kind,
 		r.rows[0].Statement,
@@ -48,5 +49,5 @@ func (r iteratorForInsertSessionEvents) Err() error {
 }
 
 func (q *Queries) InsertSessionEvents(ctx context.Context, db DBTX, arg []InsertSessionEventsParams) (int64, error) {
-	return db.CopyFrom(ctx, []string{"session_events"}, []string{"session_id", "at", "kind", "statement", "params", "classification", "reason", "decision", "duration_us", "rows", "sqlstate"}, &iteratorForInsertSessionEvents{rows: arg})
+	return db.CopyFrom(ctx, []string{"session_events"}, []string{"session_id", "seq", "at", "kind", "statement", "params", "classification", "reason", "decision", "duration_us", "rows", "sqlstate"}, &iteratorForInsertSessionEvents{rows: arg})
 }

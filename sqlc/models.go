@@ -99,7 +99,7 @@ type Session struct {
 }
 
 type SessionEvent struct {
-	ID             int64
+	Seq            int64
 	SessionID      pgtype.UUID
 	At             time.Time
 	Kind           string

@@ -68,6 +68,7 @@ func (q *Queries) GetSession(ctx context.Context, db DBTX, id uuid.UUID) (Sessio
 
 type InsertSessionEventsParams struct {
 	SessionID      pgtype.UUID
+	Seq            int64
 	At             time.Time
 	Kind           string
 	Statement      string
@@ -81,7 +82,7 @@ type InsertSessionEventsParams struct {
 }
 
 const listSessionEvents = `-- name: ListSessionEvents :many
-SELECT id, session_id, at, kind, statement, params, classification, reason, decision, duration_us, rows, sqlstate FROM session_events WHERE session_id = $1 ORDER BY id
+SELECT seq, session_id, at, kind, statement, params, classification, reason, decision, duration_us, rows, sqlstate FROM session_events WHERE session_id = $1 ORDER BY seq
 `
 
 func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID pgtype.UUID) ([]SessionEvent, error) {
@@ -94,7 +95,7 @@ func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID pgty
 	for rows.Next() {
 		var i SessionEvent
 		if err := rows.Scan(
-			&i.ID,
+			&i.Seq,
 			&i.SessionID,
 			&i.At,
 			&i.Kind,

@@ -143,7 +143,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		s.refuseQuery(pe)
 		return nil
 	}
-	rec, err := s.srv.cfg.Recorder.Begin(ev)
+	rec, err := s.srv.cfg.Recorder.Begin(s.numbered(ev))
 	if err != nil {
 		s.refuseQuery(recorderBehind)
 		return nil
@@ -418,7 +418,7 @@ func (s *session) onExecute(msg []byte) error {
 		return nil
 	}
 	ev := s.event("execute", p.stmt.masked, p.params, p.stmt.verdict)
-	rec, err := s.srv.cfg.Recorder.Begin(ev)
+	rec, err := s.srv.cfg.Recorder.Begin(s.numbered(ev))
 	if err != nil {
 		s.refuseInGroup(recorderBehind)
 		return nil
@@ -519,6 +519,17 @@ func (s *session) event(kind, masked string, params []string, v classify.Verdict
 	}
 }
 
+// numbered gives ev the session's next number, as it goes to the recorder.
+// Numbering there rather than when the event is made leaves no gap for a
+// statement that was checked and then not recorded, like a Parse allowed
+// and recorded at its Execute; a statement refused because recording was
+// behind still leaves one.
+func (s *session) numbered(ev grants.SessionEvent) grants.SessionEvent {
+	s.seq++
+	ev.Seq = s.seq
+	return ev
+}
+
 // storable makes text safe to store: Postgres text holds neither NUL nor
 // invalid UTF-8, and one such event must not stop the recording of all.
 func storable(s string) string {
@@ -560,7 +571,7 @@ func (s *session) decide(ctx context.Context, v classify.Verdict, masked string,
 // nothing.
 func (s *session) recordRefusal(ev *grants.SessionEvent, pe *pgError) {
 	ev.Decision, ev.SQLState = "block", pe.code
-	if err := s.srv.cfg.Recorder.Record(*ev); err != nil {
+	if err := s.srv.cfg.Recorder.Record(s.numbered(*ev)); err != nil {
 		s.log.Warn("refused statement not recorded", "err", err)
 	}
 }

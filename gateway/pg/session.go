@@ -54,6 +54,9 @@ type session struct {
 	portals map[string]*portal
 	// inGroup is set while an extended-protocol group awaits its Sync.
 	inGroup bool
+	// seq numbers the session's events in the order their statements
+	// came, which is not the order they finish in.
+	seq int64
 
 	// backend half
 	ur          *msgReader

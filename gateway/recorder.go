@@ -44,7 +44,8 @@ type Recorder struct {
 }
 
 // Pending is an event whose statement is still running. It must not be
-// used after Finish: Pendings are reused, as one is taken per statement.
+// used after Finish or Discard: Pendings are reused, as one is taken per
+// statement.
 type Pending struct {
 	r  *Recorder
 	ev grants.SessionEvent
@@ -84,6 +85,18 @@ func (r *Recorder) Record(ev grants.SessionEvent) error {
 	}
 	p.Finish(0, ev.SQLState, 0)
 	return nil
+}
+
+// Discard gives up the place of an event whose statement never ran, as
+// when the server skipped it after an earlier error in its group. Like
+// Finish, it ends the Pending.
+func (p *Pending) Discard() {
+	r := p.r
+	r.mu.Lock()
+	r.inflight--
+	r.mu.Unlock()
+	*p = Pending{}
+	pendings.Put(p)
 }
 
 // Event is the event as begun, for callers that fill in more before Finish.

@@ -60,6 +60,24 @@ func TestRecorderWritesFinishedEvents(t *testing.T) {
 	require.Equal(t, 2*time.Millisecond, w.events[1].Duration)
 }
 
+// A discarded event gives its place back and is never written.
+func TestRecorderDiscard(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 1, time.Hour, quietLog())
+	p, err := r.Begin(grants.SessionEvent{Statement: "SELECT 'skipped'"})
+	require.NoError(t, err)
+	_, err = r.Begin(grants.SessionEvent{})
+	require.ErrorIs(t, err, ErrRecorderBehind, "the backlog holds one")
+	p.Discard()
+	inflight, waiting := r.Backlog()
+	require.Zero(t, inflight+waiting)
+	require.NoError(t, r.Record(grants.SessionEvent{Statement: "SELECT 'ran'"}), "the place is free again")
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, 1)
+	require.Equal(t, "SELECT 'ran'", w.events[0].Statement)
+}
+
 func TestRecorderFailsClosed(t *testing.T) {
 	t.Parallel()
 	w := &memWriter{}

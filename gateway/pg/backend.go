@@ -246,14 +246,32 @@ func (s *session) onError(msg []byte) {
 		s.cw = s.maskNotice(s.cw, msg)
 	}
 	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
+		s.popFinish() // the message that failed
 		for {
 			e, ok := s.q.peek()
 			if !ok || e.kind == expSync {
 				break
 			}
-			s.popFinish()
+			s.popSkipped()
 		}
 		s.rows, s.sqlState = 0, ""
+	}
+}
+
+// popSkipped removes the expectation of a message the server skipped after
+// an error in its group. A skipped Parse created nothing, so its name is
+// free again, as it is on the server; a skipped Execute ran nothing, so it
+// is not recorded as if it had.
+func (s *session) popSkipped() {
+	e, ok := s.q.pop()
+	if !ok {
+		return
+	}
+	if e.kind == expParse && e.stmt != nil {
+		e.stmt.failed.Store(true)
+	}
+	if e.rec != nil {
+		e.rec.Discard()
 	}
 }
 
@@ -271,7 +289,7 @@ func (s *session) onReady(msg []byte) error {
 		}
 		// Messages after an error, up to Sync, are skipped by the server
 		// and get no answer of their own.
-		s.popFinish()
+		s.popSkipped()
 	}
 	s.q.pop()
 	// The ReadyForQuery of the gateway's own Sync is not the client's.

@@ -28,6 +28,9 @@ func (s *session) clientLoop(ctx context.Context) error {
 		if err := s.track(typ); err != nil {
 			return err
 		}
+		if s.skipping && skippedAfterError(typ) {
+			return nil
+		}
 		return s.onClientMessage(ctx, typ, msg)
 	}, s.flushUpstream)
 	var tl errTooLarge
@@ -46,7 +49,7 @@ func (s *session) track(typ byte) error {
 	case 'P', 'B', 'D', 'E', 'C', 'H':
 		s.inGroup = true
 	case 'S':
-		s.inGroup = false
+		s.inGroup, s.skipping = false, false
 	case 'Q', 'F':
 		if s.inGroup {
 			return fatal(stateProtocol, "a simple Query inside an unfinished extended-protocol group is not allowed by jitgate", "send Sync first")
@@ -57,6 +60,18 @@ func (s *session) track(typ byte) error {
 		s.q.dropSyncsAfterPending()
 	}
 	return nil
+}
+
+// skippedAfterError reports whether the server skips a message of type
+// typ after an error in its group: every one up to Sync, but the gateway
+// still passes on those that change nothing (Flush, Terminate) and COPY
+// data, which the server handles in a COPY mode of its own.
+func skippedAfterError(typ byte) bool {
+	switch typ {
+	case 'P', 'B', 'D', 'E', 'C':
+		return true
+	}
+	return false
 }
 
 func (s *session) onClientMessage(ctx context.Context, typ byte, msg []byte) error {
@@ -185,10 +200,12 @@ func reservedName(name string) *pgError {
 	return refused(fmt.Sprintf("prepared statement %q: names starting with %s are reserved by jitgate", name, classify.ReservedPrefix), "choose another name")
 }
 
-// refuseInGroup refuses a message of an extended-protocol group.
+// refuseInGroup refuses a message of an extended-protocol group, and the
+// rest of the group with it, as the server does after an error.
 func (s *session) refuseInGroup(pe *pgError) {
 	s.q.push(expectation{kind: expParse, err: pe})
 	s.send(refusedParse)
+	s.skipping = true
 }
 
 // recorderBehind refuses a statement that could not be recorded.
@@ -256,9 +273,11 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 	if p.stmt != nil && p.stmt.failed.Load() {
 		p.stmt = nil
 	}
-	if p.stmt == nil {
+	if p.stmt == nil && len(stmtName) > 0 {
 		// A name from SQL PREPARE: its text was decided then, and is
-		// decided again now, as EXECUTE would be.
+		// decided again now, as EXECUTE would be. SQL PREPARE names no
+		// unnamed statement, and after a Parse of one failed or was
+		// skipped, the gateway cannot tell which the server holds.
 		if v, ok := s.cls.Prepared(string(stmtName)); ok {
 			p.stmt = &statement{masked: "EXECUTE " + string(stmtName) + " (prepared with SQL PREPARE)", verdict: v}
 			ev := s.event("bind", p.stmt.masked, nil, v)
@@ -522,8 +541,9 @@ func (s *session) event(kind, masked string, params []string, v classify.Verdict
 // numbered gives ev the session's next number, as it goes to the recorder.
 // Numbering there rather than when the event is made leaves no gap for a
 // statement that was checked and then not recorded, like a Parse allowed
-// and recorded at its Execute; a statement refused because recording was
-// behind still leaves one.
+// and recorded at its Execute. A gap is a statement that was sent on but
+// never ran (the server skipped it after an earlier error in its group) or
+// one refused because recording was behind.
 func (s *session) numbered(ev grants.SessionEvent) grants.SessionEvent {
 	s.seq++
 	ev.Seq = s.seq

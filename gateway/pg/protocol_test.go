@@ -298,6 +298,67 @@ func TestDuplicateParseIsRefused(t *testing.T) {
 	}
 }
 
+// A Parse the server skipped, after an error earlier in its group, created
+// nothing: the gateway lets the name be prepared again, as the server does,
+// and records nothing for the statements of the group that never ran.
+func TestSkippedParseLeavesNameFree(t *testing.T) {
+	for name, first := range map[string]string{"server error": "SELECT 1/0", "gateway refusal": "DROP TABLE users"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{})
+			g := h.grant(bob, grants.AccessRead, time.Hour)
+			r := h.raw(bob)
+			r.send(&pgproto3.Parse{Query: first}, &pgproto3.Bind{}, &pgproto3.Execute{},
+				&pgproto3.Parse{Name: "x", Query: "SELECT 'skipped'"}, &pgproto3.Bind{PreparedStatement: "x"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			r.ready()
+			r.send(&pgproto3.Parse{Name: "x", Query: "SELECT 'ran'"}, &pgproto3.Bind{PreparedStatement: "x"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			log, values := r.ready()
+			require.Equal(t, []string{"ran"}, values, "transcript %v", log)
+			for _, e := range h.events(g) {
+				require.NotContains(t, e.Statement, "skipped", "a statement the server skipped was recorded as run: %+v", e)
+			}
+		})
+	}
+}
+
+// Binding the unnamed statement after a Parse of it failed is refused: the
+// server may still hold the one before, which the gateway no longer knows.
+func TestBindOfFailedUnnamedStatementIsRefused(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: secretSQL}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Parse{Query: "SELECT 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Parse{Query: "SELECT 'harmless'"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Empty(t, values, "transcript %v", log)
+	require.Contains(t, strings.Join(log, "|"), "does not know prepared statement")
+}
+
+// A session's events are listed in the order its statements came, not the
+// order they finished: a refusal pipelined behind a running statement is
+// recorded at once, and written before the statement ahead of it ends.
+func TestEventsKeepStatementOrder(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "SELECT pg_sleep(0.3)"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "DROP TABLE users"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "SELECT 1"})
+	r.ready()
+	var got []string
+	var seqs []int64
+	for _, e := range h.events(g) {
+		t.Logf("event %d: %s %q %s rows=%d sqlstate=%q dur=%s", e.Seq, e.Kind, e.Statement, e.Decision, e.Rows, e.SQLState, e.Duration)
+		got = append(got, e.Kind+" "+e.Statement+" "+e.Decision)
+		seqs = append(seqs, e.Seq)
+	}
+	require.Equal(t, []string{"execute SELECT pg_sleep(0.3) allow", "parse DROP TABLE users block", "query SELECT 1 allow"}, got)
+	require.Equal(t, []int64{1, 2, 3}, seqs, "numbered from 1, with no gap for the Parse recorded at its Execute")
+}
+
 // Every recording an expectation holds is finished when it leaves the queue,
 // however it leaves.
 func TestNoRecordingLeftOpen(t *testing.T) {

@@ -54,6 +54,11 @@ type session struct {
 	portals map[string]*portal
 	// inGroup is set while an extended-protocol group awaits its Sync.
 	inGroup bool
+	// skipping is set from a refusal inside a group to its Sync: the
+	// server skips the rest of the group after the refusal's stand-in
+	// fails, so the gateway skips it too, and neither decides nor records
+	// statements that never run.
+	skipping bool
 	// seq numbers the session's events in the order their statements
 	// came, which is not the order they finish in.
 	seq int64

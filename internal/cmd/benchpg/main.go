@@ -44,7 +44,7 @@ func parseFlags(args []string) (options, error) {
 	var o options
 	fs.IntVar(&o.seconds, "seconds", 10, "length of each pgbench run in `seconds`")
 	fs.IntVar(&o.scale, "scale", 10, "pgbench -i scale `factor` of the target database")
-	fs.IntVar(&o.rounds, "rounds", 3, "`n` runs each of relay and gateway per mode and client count; the ratio is their median")
+	fs.IntVar(&o.rounds, "rounds", 5, "`n` runs each of relay and gateway per mode and client count; the ratio is their median")
 	quick := fs.Bool("quick", false, "3-second runs, for a smoke run")
 	fs.BoolVar(&o.hold, "hold", false, "set everything up, print the environment that points pgbench or psql at each target, and wait for an interrupt instead of measuring (for profiling by hand)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write jitgate serve's CPU profile over all gateway runs to `file` (go tool pprof reads it)")

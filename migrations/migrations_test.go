@@ -20,9 +20,7 @@ import (
 func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbtest.NewEmptyURL(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
+	pool, p := emptyDatabase(t)
 
 	applied, err := migrations.Up(ctx, pool)
 	require.NoError(t, err)
@@ -33,10 +31,6 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 		WHERE tablename = 'session_events' AND indexname = 'session_events_session_id')`).Scan(&indexed))
 	require.True(t, indexed, "session events are found by session")
 
-	db := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { db.Close() })
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
-	require.NoError(t, err)
 	down, err := p.DownTo(ctx, 0)
 	require.NoError(t, err)
 	require.Len(t, down, len(applied))
@@ -52,14 +46,8 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 func TestSessionEventsSeqKeepsOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, dbtest.NewEmptyURL(t))
-	require.NoError(t, err)
-	t.Cleanup(pool.Close)
-	db := stdlib.OpenDBFromPool(pool)
-	t.Cleanup(func() { db.Close() })
-	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
-	require.NoError(t, err)
-	_, err = p.UpTo(ctx, 4)
+	pool, p := emptyDatabase(t)
+	_, err := p.UpTo(ctx, 4)
 	require.NoError(t, err)
 	sid := uuid.New()
 	byIdentity := func(statement string) {
@@ -88,4 +76,18 @@ func TestSessionEventsSeqKeepsOrder(t *testing.T) {
 	require.NoError(t, err)
 	byIdentity("SELECT 4")
 	require.Equal(t, []string{"1 SELECT 1", "2 SELECT 2", "3 SELECT 3", "4 SELECT 4"}, order("id"))
+}
+
+// emptyDatabase returns a pool on a new empty database and a goose provider
+// of the migrations over it, for stepping through versions one by one.
+func emptyDatabase(t *testing.T) (*pgxpool.Pool, *goose.Provider) {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), dbtest.NewEmptyURL(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.Files)
+	require.NoError(t, err)
+	return pool, p
 }

@@ -9,8 +9,10 @@
 --
 -- Existing rows keep their identity values as seq: they still rise through
 -- each session. Both steps change only the catalog. A gateway older than
--- this migration sends no seq; its inserts fail, and its sessions refuse
--- statements until it is replaced.
+-- this migration sends no seq; its inserts fail with a not-null violation,
+-- which its recorder takes for one bad event and sets aside, so its
+-- statements would run unrecorded: stop every older gateway before running
+-- this migration (the new one will not start before it).
 ALTER TABLE session_events ALTER COLUMN id DROP IDENTITY;
 ALTER TABLE session_events RENAME COLUMN id TO seq;
 

@@ -288,8 +288,14 @@ func (s *session) onReady(msg []byte) error {
 			break
 		}
 		// Messages after an error, up to Sync, are skipped by the server
-		// and get no answer of their own.
-		s.popSkipped()
+		// and get no answer of their own. Their recordings are finished,
+		// not discarded: an expectation left here may also mean the queue
+		// fell out of step (a Sync the server ignored in COPY), and then
+		// the statement may have run.
+		if e.kind == expParse && e.stmt != nil {
+			e.stmt.failed.Store(true)
+		}
+		s.popFinish()
 	}
 	s.q.pop()
 	// The ReadyForQuery of the gateway's own Sync is not the client's.

@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,7 +23,11 @@ func TestParseCountsFieldsAfterTheName(t *testing.T) {
 func TestReadsThisProcess(t *testing.T) {
 	st, ok := Read(os.Getpid())
 	require.True(t, ok)
-	require.Equal(t, "R", st.State, "it is running while it reads")
+	// The state is the main thread's, which may sleep while another
+	// thread reads: only the name says this is the process.
+	require.Contains(t, []string{"R", "S", "D"}, st.State)
+	name := filepath.Base(os.Args[0])
+	require.Equal(t, name[:min(len(name), 15)], st.Comm, "the kernel keeps 15 bytes of the name")
 	_, ok = Read(-1)
 	require.False(t, ok)
 }

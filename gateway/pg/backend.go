@@ -235,9 +235,7 @@ func (s *session) popFinish() expectation {
 func (s *session) onError(msg []byte) {
 	s.sqlState = errorCode(msg)
 	head, _ := s.q.peek()
-	if head.kind == expParse && head.stmt != nil {
-		head.stmt.failed.Store(true)
-	}
+	head.parsedNothing()
 	if head.kind == expParse && head.err != nil {
 		// The server failed the stand-in of a refused message: show why.
 		s.cw = appendError(s.cw, head.err)
@@ -267,11 +265,17 @@ func (s *session) popSkipped() {
 	if !ok {
 		return
 	}
-	if e.kind == expParse && e.stmt != nil {
-		e.stmt.failed.Store(true)
-	}
+	e.parsedNothing()
 	if e.rec != nil {
 		e.rec.Discard()
+	}
+}
+
+// parsedNothing frees the name of a Parse that created nothing, because
+// the server refused or skipped it; other expectations are left alone.
+func (e expectation) parsedNothing() {
+	if e.kind == expParse && e.stmt != nil {
+		e.stmt.failed.Store(true)
 	}
 }
 
@@ -292,9 +296,7 @@ func (s *session) onReady(msg []byte) error {
 		// not discarded: an expectation left here may also mean the queue
 		// fell out of step (a Sync the server ignored in COPY), and then
 		// the statement may have run.
-		if e.kind == expParse && e.stmt != nil {
-			e.stmt.failed.Store(true)
-		}
+		e.parsedNothing()
 		s.popFinish()
 	}
 	s.q.pop()

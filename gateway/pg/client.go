@@ -50,7 +50,9 @@ func (s *session) track(typ byte) error {
 		s.inGroup = true
 	case 'S':
 		s.inGroup, s.skipping = false, false
+		s.epoch++
 	case 'Q', 'F':
+		s.epoch++
 		if s.inGroup {
 			return fatal(stateProtocol, "a simple Query inside an unfinished extended-protocol group is not allowed by jitgate", "send Sync first")
 		}
@@ -292,6 +294,7 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		return nil
 	}
 	p.params = s.maskParams(p.params)
+	p.boundAt = s.epoch
 	s.portals[name] = p
 	s.q.push(expectation{kind: expBind})
 	s.send(msg)
@@ -416,7 +419,7 @@ func (s *session) onDescribe(msg []byte) error {
 		s.q.push(expectation{kind: expDescribeStatement, stmt: s.stmts[name]})
 	case 'P':
 		if p := s.portals[name]; p != nil {
-			p.described = true
+			p.describedAt = s.epoch
 		}
 		s.q.push(expectation{kind: expDescribePortal, portal: name})
 	default:
@@ -443,15 +446,19 @@ func (s *session) onExecute(msg []byte) error {
 		return nil
 	}
 	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec, ddl: changesSchema(p.stmt.verdict)}
-	if fields := p.stmt.fields.Load(); fields != nil && describesRows(p.stmt.verdict) {
+	// Right after its own Bind in the same group, the portal is the one
+	// the gateway saw bound: had the Bind failed, the server would skip
+	// this Execute. Later, the name may hold a cursor instead.
+	if fields := p.stmt.fields.Load(); p.boundAt == s.epoch && fields != nil && describesRows(p.stmt.verdict) {
 		e.plan = p.stmt.planFor(s, fields, p.formats)
-	} else if !p.described {
+	} else if p.describedAt != s.epoch {
 		// Nothing says what the rows will hold: ask, and keep the
 		// answer from the client, who did not ask.
 		s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
 		s.send(describePortalMsg(name))
-		p.described = true
+		p.describedAt = s.epoch
 	}
+	s.epoch++
 	if p.stmt.copy != nil {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
@@ -485,13 +492,11 @@ func changesPrepared(v classify.Verdict) bool {
 }
 
 // forgetDescriptions makes every later Execute ask the server what it
-// returns, since a Query may have changed what the names stand for.
+// returns, since a Query may have changed what the names stand for (the
+// Query's epoch already did so for portals).
 func (s *session) forgetDescriptions() {
 	for _, st := range s.stmts {
 		st.fields.Store(nil)
-	}
-	for _, p := range s.portals {
-		p.described = false
 	}
 }
 

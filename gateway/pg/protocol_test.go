@@ -558,3 +558,48 @@ func TestReservedStatementNamesAreRefused(t *testing.T) {
 	_, values := r.ready()
 	require.Equal(t, []string{"1\t********\n", "2\t\\N\n"}, values, "extended COPY still works")
 }
+
+// A portal name can come to stand for something other than what the
+// gateway saw bound: a Bind the server refused because an SQL cursor holds
+// the name, or a portal the end of its transaction dropped and a cursor
+// took over. Whatever the gateway last saw, an Execute that does not follow
+// its own Bind in the same group is described again, so the cursor's rows
+// are masked by what they hold.
+func TestReusedPortalNameIsDescribedAgain(t *testing.T) {
+	const decoy = "SELECT 'a'::text x, 'b'::text y, 'c'::text z"
+	declare := &pgproto3.Query{String: "DECLARE c CURSOR WITH HOLD FOR " + secretSQL}
+	parse := []pgproto3.FrontendMessage{&pgproto3.Parse{Name: "s", Query: decoy}, &pgproto3.Describe{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{}}
+	bind := &pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s"}
+	for _, tc := range []struct {
+		name  string
+		steps [][]pgproto3.FrontendMessage
+	}{
+		{"bind refused by the server", [][]pgproto3.FrontendMessage{
+			{declare}, parse, {bind, &pgproto3.Sync{}}, {&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{}},
+		}},
+		{"bind refused, pipelined with the execute", [][]pgproto3.FrontendMessage{
+			{declare}, parse, {bind, &pgproto3.Sync{}, &pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{}},
+		}},
+		{"portal dropped at sync, name taken by a cursor", [][]pgproto3.FrontendMessage{
+			parse, {bind, &pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{}}, {declare}, {&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{})
+			h.grant(bob, grants.AccessRead, time.Hour)
+			r := h.raw(bob)
+			var values []string
+			for _, step := range tc.steps {
+				r.send(step...)
+				for _, m := range step {
+					if _, ok := m.(*pgproto3.Sync); ok || m == declare {
+						_, v := r.ready()
+						values = append(values, v...)
+					}
+				}
+			}
+			require.NotEmpty(t, values, "the cursor's rows came back")
+			requireMasked(t, values)
+		})
+	}
+}

@@ -62,6 +62,11 @@ type session struct {
 	// seq numbers the session's events in the order their statements
 	// came, which is not the order they finish in.
 	seq int64
+	// epoch counts the points after which a portal name may stand for
+	// something else on the server: every Sync (a transaction's end drops
+	// its portals, and a Bind may have failed unseen), every Query and
+	// every Execute (a cursor may have been declared or closed).
+	epoch uint64
 
 	// backend half
 	ur          *msgReader
@@ -113,10 +118,13 @@ func (st *statement) planFor(s *session, fields *[]field, formats []int16) *rowP
 
 // portal is a bound statement.
 type portal struct {
-	stmt      *statement
-	formats   []int16
-	params    []string
-	described bool
+	stmt    *statement
+	formats []int16
+	params  []string
+	// boundAt and describedAt are the session's epochs of the portal's
+	// Bind and of its last Describe; 0 is never. Only within the epoch of
+	// either does the gateway know what the name holds on the server.
+	boundAt, describedAt uint64
 }
 
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
@@ -130,6 +138,7 @@ func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g 
 		portals: map[string]*portal{},
 		rm:      rowMasker{m: s.cfg.Masker},
 		plans:   map[string]*rowPlan{}, portalPlans: map[string]*rowPlan{},
+		epoch: 1, // 0 in a portal means never
 	}
 	sess.cr.readRaw(c.conn, &sess.stopping)
 	sess.ur.readRaw(upstream, &sess.stopping)

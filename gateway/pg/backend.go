@@ -3,6 +3,7 @@ package pg
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -53,7 +54,9 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	case 'T':
 		return s.onRowDescription(msg)
 	case 'C':
-		s.onCommandComplete(msg)
+		if err := s.onCommandComplete(msg); err != nil {
+			return err
+		}
 	case 'E':
 		s.onError(msg)
 		return nil
@@ -63,22 +66,44 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	case 'Z':
 		return s.onReady(msg)
 	case '1', '2', '3':
-		if e := s.popFinish(); e.swallow {
+		e := s.popFinish()
+		if e.kind != completes[typ-'1'] {
+			return outOfStep
+		}
+		if e.swallow {
 			return nil
 		}
 	case 't':
-		if e, ok := s.q.peek(); ok && e.kind == expDescribeStatement && e.swallow {
+		e, ok := s.q.peek()
+		if !ok || e.kind != expDescribeStatement {
+			return outOfStep
+		}
+		if e.swallow {
 			return nil
 		}
 	case 'n':
 		return s.onNoData(msg)
 	case 's':
+		if !s.heads(expExecute) {
+			return outOfStep
+		}
 		s.finishExecute()
 	case 'I':
-		if e, ok := s.q.peek(); ok && e.kind == expExecute {
+		e, ok := s.q.peek()
+		if !ok || (e.kind != expQuery && e.kind != expExecute) {
+			return outOfStep
+		}
+		if e.kind == expExecute {
 			s.finishExecute()
 		}
+	case 'G':
+		if err := s.onCopyIn(); err != nil {
+			return err
+		}
 	case 'H':
+		if !s.heads(expQuery, expExecute) {
+			return outOfStep
+		}
 		return s.onCopyOut(msg)
 	case 'd':
 		if s.copyOut {
@@ -99,6 +124,21 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 	}
 	s.cw = append(s.cw, msg...)
 	return nil
+}
+
+// outOfStep ends a session whose server answered something other than what
+// the queue awaits: the gateway could no longer tell which statement rows
+// belong to, so it passes nothing more.
+var outOfStep = fatal(stateProtocol, "jitgate lost track of the conversation with the database and closed the session", "")
+
+// completes are the expectations answered by ParseComplete, BindComplete
+// and CloseComplete.
+var completes = [3]expKind{expParse, expBind, expClose}
+
+// heads reports whether the oldest expectation is of one of the kinds.
+func (s *session) heads(kinds ...expKind) bool {
+	e, ok := s.q.peek()
+	return ok && slices.Contains(kinds, e.kind)
 }
 
 // onRowDescription sets how the next rows are masked, or answers a
@@ -141,8 +181,10 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 		if e.swallow {
 			return nil
 		}
-	case rows:
+	case rows && e.kind == expQuery:
 		s.plan = plan
+	default:
+		return outOfStep
 	}
 	s.cw = append(s.cw, msg...)
 	return nil
@@ -187,16 +229,20 @@ func (s *session) executePlan() *rowPlan {
 }
 
 // onCommandComplete counts rows; an Execute ends here.
-func (s *session) onCommandComplete(msg []byte) {
+func (s *session) onCommandComplete(msg []byte) error {
+	e, ok := s.q.peek()
+	if !ok || (e.kind != expQuery && e.kind != expExecute) {
+		return outOfStep
+	}
 	s.rows += commandRows(msg)
 	s.plan = nil
-	e, ok := s.q.peek()
-	if ok && e.ddl {
+	if e.ddl {
 		s.schemaChanged(false)
 	}
-	if ok && e.kind == expExecute {
+	if e.kind == expExecute {
 		s.finishExecute()
 	}
+	return nil
 }
 
 // commandRows reads the row count at the end of a CommandComplete tag
@@ -244,6 +290,7 @@ func (s *session) onError(msg []byte) {
 		s.cw = s.maskNotice(s.cw, msg)
 	}
 	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
+		s.groupFailed = true
 		s.popFinish() // the message that failed
 		for {
 			e, ok := s.q.peek()
@@ -291,15 +338,16 @@ func (s *session) onReady(msg []byte) error {
 		if e.kind == expQuery || e.kind == expRefusedQuery || e.kind == expSync {
 			break
 		}
-		// Messages after an error, up to Sync, are skipped by the server
-		// and get no answer of their own. Their recordings are finished,
-		// not discarded: an expectation left here may also mean the queue
-		// fell out of step (a Sync the server ignored in COPY), and then
-		// the statement may have run.
-		e.parsedNothing()
-		s.popFinish()
+		// Messages sent after an error reached the gateway, up to Sync,
+		// are skipped by the server and get no answer of their own.
+		// Without an error, an answer is missing: out of step.
+		if !s.groupFailed {
+			return outOfStep
+		}
+		s.popSkipped()
 	}
 	s.q.pop()
+	s.groupFailed = false
 	// The ReadyForQuery of the gateway's own Sync is not the client's.
 	if !e.swallow {
 		switch e.kind {

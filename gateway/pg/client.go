@@ -25,6 +25,12 @@ var syncMsg = []byte{'S', 0, 0, 0, 4}
 // forwards what is allowed.
 func (s *session) clientLoop(ctx context.Context) error {
 	err := s.cr.each(func(typ byte, msg []byte) error {
+		if typ == 'S' && s.copyIn != nil {
+			// Before track: a Sync the server ignores ends no group.
+			if pass, err := s.syncPasses(ctx); !pass {
+				return err
+			}
+		}
 		if err := s.track(typ); err != nil {
 			return err
 		}
@@ -57,9 +63,7 @@ func (s *session) track(typ byte) error {
 			return fatal(stateProtocol, "a simple Query inside an unfinished extended-protocol group is not allowed by jitgate", "send Sync first")
 		}
 	case 'c', 'f':
-		// The server ignores Sync and Flush during COPY FROM STDIN; the
-		// expectations of those it ignored must go.
-		s.q.dropSyncsAfterPending()
+		s.copyEndedByClient()
 	}
 	return nil
 }
@@ -169,6 +173,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 	if copyOut != nil {
 		e.copy = s.describeCopyAlone(copyOut)
 	}
+	s.startCopyIn(&e, v.CopyIns)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -462,6 +467,7 @@ func (s *session) onExecute(msg []byte) error {
 	if p.stmt.copy != nil {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
+	s.startCopyIn(&e, p.stmt.verdict.CopyIns)
 	s.q.push(e)
 	s.send(msg)
 	return nil

@@ -52,6 +52,9 @@ type expectation struct {
 	// ddl: the Query or Execute may change the schema, so what the
 	// catalog said is dropped once it completes.
 	ddl bool
+	// copyIn follows the COPY FROM STDIN of a Query or Execute; it is
+	// told when the expectation leaves the queue.
+	copyIn *copyIn
 	// rec is the recording of a Query or Execute; nil for the others.
 	rec   *gateway.Pending
 	start time.Time
@@ -97,21 +100,22 @@ func (q *expectQueue) peek() (expectation, bool) {
 // pop removes and returns the oldest expectation.
 func (q *expectQueue) pop() (expectation, bool) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if q.n == 0 {
+		q.mu.Unlock()
 		return expectation{}, false
 	}
 	e := q.ring[q.head]
 	q.ring[q.head] = expectation{}
 	q.head = (q.head + 1) % len(q.ring)
 	q.n--
+	q.mu.Unlock()
+	e.left()
 	return e, true
 }
 
 // drain empties the queue, for the end of a session.
 func (q *expectQueue) drain() []expectation {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	out := make([]expectation, 0, q.n)
 	for q.n > 0 {
 		out = append(out, q.ring[q.head])
@@ -119,27 +123,17 @@ func (q *expectQueue) drain() []expectation {
 		q.head = (q.head + 1) % len(q.ring)
 		q.n--
 	}
+	q.mu.Unlock()
+	for _, e := range out {
+		e.left()
+	}
 	return out
 }
 
-// dropSyncsAfterPending removes the Sync expectations queued behind the
-// oldest statement still running: during COPY FROM STDIN the server ignores
-// Sync, so they will get no answer.
-func (q *expectQueue) dropSyncsAfterPending() {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	kept := q.ring[:0:0]
-	seen := false
-	for i := range q.n {
-		e := q.ring[(q.head+i)%len(q.ring)]
-		if seen && e.kind == expSync {
-			continue
-		}
-		if e.kind == expQuery || e.kind == expExecute {
-			seen = true
-		}
-		kept = append(kept, e)
+// left tells what follows the expectation that it left the queue: its
+// statement is over.
+func (e expectation) left() {
+	if e.copyIn != nil {
+		e.copyIn.end()
 	}
-	q.ring = append(kept, make([]expectation, max(16, len(kept)))...)
-	q.head, q.n = 0, len(kept)
 }

@@ -86,6 +86,23 @@ func (r *raw) ready() ([]string, []string) {
 	return log, values
 }
 
+// settle reads what the server still owes (ReadyForQuery answers of Syncs
+// whose count may depend on timing) up to the answer of a marker query.
+func (r *raw) settle() {
+	r.t.Helper()
+	r.send(&pgproto3.Query{String: "SELECT 'settled'"})
+	marked := false
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool {
+		if d, ok := m.(*pgproto3.DataRow); ok && len(d.Values) == 1 && string(d.Values[0]) == "settled" {
+			marked = true
+		}
+		_, ok := m.(*pgproto3.ReadyForQuery)
+		return ok && marked
+	})
+	r.t.Logf("transcript: %v", log)
+	require.NoError(r.t, err, "transcript so far: %v", log)
+}
+
 func (r *raw) errorResp() {
 	r.t.Helper()
 	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ErrorResponse); return ok })
@@ -600,6 +617,152 @@ func TestReusedPortalNameIsDescribedAgain(t *testing.T) {
 			}
 			require.NotEmpty(t, values, "the cursor's rows came back")
 			requireMasked(t, values)
+		})
+	}
+}
+
+// However COPY FROM STDIN ends (its data refused, a timeout while the
+// server waits for data, a failure before it starts, one of several in a
+// Query), the Syncs sent around it are answered exactly as the server
+// answers them, and the session stays in step: rows that follow are masked
+// by their own descriptions.
+func TestCopyInEndingsStayInStep(t *testing.T) {
+	const decoy = "SELECT 'a'::text x, 'b'::text y, 'c'::text z WHERE false"
+	copyIn := func(r *raw) {
+		r.t.Helper()
+		log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok })
+		require.NoError(r.t, err, "%v", log)
+	}
+	failed := func(code string) func(r *raw) {
+		return func(r *raw) {
+			r.t.Helper()
+			log, _ := r.ready()
+			require.Contains(r.t, strings.Join(log, "|"), "Error "+code)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(r *raw)
+	}{
+		{"bad data, then syncs sent before copy done", func(r *raw) {
+			// The server answers the first Sync after the bad row: whether
+			// the gateway has seen the error when it passes that Sync on is
+			// a race, so the client may get one ReadyForQuery or two.
+			r.send(&pgproto3.Parse{Query: "COPY items FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			copyIn(r)
+			r.send(&pgproto3.CopyData{Data: []byte("not-a-number\tx\n")}, &pgproto3.Sync{},
+				&pgproto3.CopyData{Data: []byte("9201\tx\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+			failed("22P02")(r)
+		}},
+		{"bad data after a pipelined sync", func(r *raw) {
+			r.send(&pgproto3.Parse{Query: "COPY items FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			copyIn(r)
+			r.send(&pgproto3.CopyData{Data: []byte("not-a-number\tx\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+			failed("22P02")(r)
+		}},
+		{"extended copy that fails before it starts", func(r *raw) {
+			r.send(&pgproto3.Parse{Query: "COPY no_such_table FROM STDIN"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			failed("42P01")(r)
+		}},
+		{"simple copy that fails before it starts, sync pipelined", func(r *raw) {
+			r.send(&pgproto3.Query{String: "COPY no_such_table FROM STDIN"}, &pgproto3.Sync{})
+			failed("42P01")(r)
+			r.ready() // the server answers the Sync
+		}},
+		{"simple copy with bad data, sync sent during it", func(r *raw) {
+			r.send(&pgproto3.Query{String: "COPY items FROM STDIN"})
+			copyIn(r)
+			r.send(&pgproto3.Sync{}, &pgproto3.CopyData{Data: []byte("not-a-number\tx\n")}, &pgproto3.CopyDone{})
+			failed("22P02")(r)
+		}},
+		{"two copies in one query, syncs between", func(r *raw) {
+			r.send(&pgproto3.Query{String: "COPY items FROM STDIN; COPY items FROM STDIN"})
+			copyIn(r)
+			r.send(&pgproto3.Sync{}, &pgproto3.CopyData{Data: []byte("9101\tx\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{})
+			copyIn(r)
+			r.send(&pgproto3.Sync{}, &pgproto3.CopyData{Data: []byte("9102\tx\n")}, &pgproto3.CopyDone{})
+			r.ready()
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, harnessOpts{risky: "allow"})
+			h.grant(bob, grants.AccessWrite, time.Hour)
+			r := h.raw(bob)
+			r.send(&pgproto3.Parse{Name: "d", Query: decoy}, &pgproto3.Describe{ObjectType: 'S', Name: "d"},
+				&pgproto3.Parse{Name: "s", Query: secretSQL}, &pgproto3.Describe{ObjectType: 'S', Name: "s"}, &pgproto3.Sync{})
+			r.ready()
+			tc.run(r)
+			r.settle()
+			r.send(&pgproto3.Bind{PreparedStatement: "d"}, &pgproto3.Execute{},
+				&pgproto3.Bind{DestinationPortal: "p2", PreparedStatement: "s"}, &pgproto3.Execute{Portal: "p2"}, &pgproto3.Sync{})
+			log, values := r.ready()
+			require.Len(t, values, 6, "the secret rows came back, in step: %v", log)
+			requireMasked(t, values)
+			r.send(&pgproto3.Query{String: "SELECT 'still usable'"})
+			_, values = r.ready()
+			require.Equal(t, []string{"still usable"}, values)
+		})
+	}
+}
+
+// Each answer of the server must match what the queue awaits; one that
+// does not means the gateway no longer knows which statement rows belong
+// to, and the session ends rather than guess.
+func TestAnswerOutOfStepEndsSession(t *testing.T) {
+	msg := func(typ byte, body string) []byte {
+		m, at := appendMsg(nil, typ)
+		return finishMsg(append(m, body...), at)
+	}
+	var (
+		parseComplete   = msg('1', "")
+		bindComplete    = msg('2', "")
+		commandComplete = msg('C', "SELECT 1\x00")
+		noFields        = msg('T', "\x00\x00")
+		noData          = msg('n', "")
+		ready           = msg('Z', "I")
+		copyIn          = msg('G', "\x00\x00\x00")
+		failure         = msg('E', "SERROR\x00C22012\x00Mdivision by zero\x00\x00")
+	)
+	type answer struct {
+		queue []expKind // pushed before the answer
+		msg   []byte
+	}
+	for _, tc := range []struct {
+		name    string
+		answers []answer
+		ok      bool
+	}{
+		{"parse answered", []answer{{[]expKind{expParse}, parseComplete}}, true},
+		{"bind answered as a parse", []answer{{[]expKind{expBind}, parseComplete}}, false},
+		{"parse answered as a bind", []answer{{[]expKind{expParse}, bindComplete}}, false},
+		{"command complete for a parse", []answer{{[]expKind{expParse}, commandComplete}}, false},
+		{"row description for an execute", []answer{{[]expKind{expExecute}, noFields}}, false},
+		{"no data for a query", []answer{{[]expKind{expQuery}, noData}}, false},
+		{"copy for a sync", []answer{{[]expKind{expSync}, copyIn}}, false},
+		{"copy the gateway did not count", []answer{{[]expKind{expQuery}, copyIn}}, false},
+		{"ready with an answer missing", []answer{{[]expKind{expParse, expSync}, ready}}, false},
+		{"ready after an error skipped the rest", []answer{{[]expKind{expParse}, failure}, {[]expKind{expBind, expExecute, expSync}, ready}}, true},
+		{"nothing awaited", []answer{{nil, parseComplete}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fuzzSession(t, grants.AccessRead)
+			s.plans, s.portalPlans = map[string]*rowPlan{}, map[string]*rowPlan{}
+			var err error
+			for _, a := range tc.answers {
+				for _, k := range a.queue {
+					s.q.push(expectation{kind: k})
+				}
+				if err = s.onBackendMessage(a.msg[0], a.msg); err != nil {
+					break
+				}
+			}
+			if tc.ok {
+				require.NoError(t, err)
+				_, left := s.q.peek()
+				require.False(t, left, "every expectation was answered")
+				return
+			}
+			require.ErrorIs(t, err, outOfStep)
 		})
 	}
 }

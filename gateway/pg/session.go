@@ -62,6 +62,9 @@ type session struct {
 	// seq numbers the session's events in the order their statements
 	// came, which is not the order they finish in.
 	seq int64
+	// copyIn follows the COPY FROM STDIN the client may be sending data
+	// for; nil when none.
+	copyIn *copyIn
 	// epoch counts the points after which a portal name may stand for
 	// something else on the server: every Sync (a transaction's end drops
 	// its portals, and a Bind may have failed unseen), every Query and
@@ -78,6 +81,9 @@ type session struct {
 	rows        int64
 	sqlState    string
 	copyOut     bool
+	// groupFailed: an error ended the running extended-protocol group,
+	// so the server skips the group's messages up to its Sync.
+	groupFailed bool
 	// copyPlan masks the running COPY's rows by column; nil without
 	// column rules. copyRow is its buffer.
 	copyPlan *copyPlan

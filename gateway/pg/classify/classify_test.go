@@ -461,6 +461,26 @@ func TestKinds(t *testing.T) {
 	}
 }
 
+// CopyIns counts the statements that read COPY data from the client: the
+// gateway follows each to know which Syncs the server ignores.
+func TestCopyIns(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	for sql, want := range map[string]int{
+		"COPY t FROM STDIN":                              1,
+		"copy t (a, b) from stdin with (format csv)":     1,
+		"COPY a FROM STDIN; SELECT 1; COPY b FROM STDIN": 2,
+		"COPY t TO STDOUT":                               0,
+		"COPY t FROM '/tmp/f'":                           0,
+		"COPY t FROM PROGRAM 'cat'":                      0,
+		"SELECT 'COPY t FROM STDIN'":                     0,
+	} {
+		if got := c.Classify(sql).CopyIns; got != want {
+			t.Errorf("%q: CopyIns = %d, want %d", sql, got, want)
+		}
+	}
+}
+
 func TestVerdictsAreNotShared(t *testing.T) {
 	t.Parallel()
 	c := New(Options{})

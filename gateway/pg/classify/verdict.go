@@ -10,6 +10,7 @@ type Verdict struct {
 	Secret  bool     // its constants carry credentials (a role's password, a server's or subscription's connection options): show and record it through Redact
 	Reasons []string // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
 	Kinds   []string // statement tags, one per statement, e.g. "SELECT", "INSERT"
+	CopyIns int      // COPY ... FROM STDIN statements: each reads data from the client
 }
 
 // merge folds the effects of o into v; Kinds are left alone because they

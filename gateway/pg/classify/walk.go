@@ -217,6 +217,8 @@ func (w *walker) copy(x *pg_query.CopyStmt) {
 	case x.Filename != "":
 		w.v.Write = true
 		w.v.risky("COPY with a server file")
+	case x.IsFrom:
+		w.v.CopyIns++
 	}
 }
 

@@ -1,0 +1,116 @@
+package pg
+
+import (
+	"context"
+	"sync"
+)
+
+// COPY ... FROM STDIN puts the server in a mode where it reads only COPY
+// data and ignores Sync and Flush. An error there ends the mode, and the
+// next Sync is answered again. Which Syncs the server reads in that mode
+// depends on when it entered and left it, which the client half cannot see
+// when it reads a Sync. So a Sync that comes while a COPY FROM STDIN may be
+// under way waits until the backend half knows: if the server is copying,
+// the Sync is dropped, as the server would ignore it; if the statement is
+// over, it goes on, to be answered. Every Sync the gateway passes on is one
+// the server answers, which keeps the expectation queue in step.
+
+// copyIn follows one Query or Execute that runs COPY ... FROM STDIN.
+type copyIn struct {
+	mu sync.Mutex
+	// n is the statement's number of COPY FROM STDIN; endedByClient
+	// counts the client's CopyDone and CopyFail so far, started the
+	// server's CopyInResponse.
+	n, endedByClient, started int
+	// over: the statement completed or failed, and the server reads
+	// messages as usual again.
+	over bool
+	// changed is closed, and replaced, whenever the backend half learns
+	// something new.
+	changed chan struct{}
+}
+
+// startCopyIn follows the COPY FROM STDIN of a statement about to be sent.
+func (s *session) startCopyIn(e *expectation, n int) {
+	if n == 0 {
+		return
+	}
+	ci := &copyIn{n: n, changed: make(chan struct{})}
+	e.copyIn, s.copyIn = ci, ci
+}
+
+// copyEndedByClient counts the client's CopyDone or CopyFail. After the
+// last one, the server reads Syncs as usual again.
+func (s *session) copyEndedByClient() {
+	ci := s.copyIn
+	if ci == nil {
+		return
+	}
+	ci.mu.Lock()
+	ci.endedByClient++
+	if ci.endedByClient >= ci.n || ci.over {
+		s.copyIn = nil
+	}
+	ci.mu.Unlock()
+}
+
+// syncPasses reports whether a Sync must go to the server, waiting, if
+// need be, until the backend half knows whether the server will read it
+// while copying.
+func (s *session) syncPasses(ctx context.Context) (bool, error) {
+	for ci := s.copyIn; ci != nil; {
+		ci.mu.Lock()
+		over, copying, changed := ci.over, ci.started > ci.endedByClient, ci.changed
+		ci.mu.Unlock()
+		switch {
+		case over:
+			s.copyIn = nil
+			return true, nil
+		case copying:
+			return false, nil
+		}
+		// The server has yet to start this copy or to fail before it: let
+		// it see the statement, and wait for its answer.
+		if err := s.flushUpstream(); err != nil {
+			return false, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return false, context.Cause(ctx)
+		}
+	}
+	return true, nil
+}
+
+// onCopyIn is the server's CopyInResponse: a copy of the statement at the
+// head of the queue started. A copy the gateway did not count would make
+// it pass Syncs the server ignores, so it ends the session.
+func (s *session) onCopyIn() error {
+	e, _ := s.q.peek()
+	ci := e.copyIn
+	if ci == nil {
+		return outOfStep
+	}
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.started >= ci.n {
+		return outOfStep
+	}
+	ci.started++
+	ci.signal()
+	return nil
+}
+
+// end marks the statement over; its expectation left the queue.
+func (ci *copyIn) end() {
+	ci.mu.Lock()
+	ci.over = true
+	ci.signal()
+	ci.mu.Unlock()
+}
+
+func (ci *copyIn) signal() {
+	close(ci.changed)
+	ci.changed = make(chan struct{})
+}

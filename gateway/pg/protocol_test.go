@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/jitgate/jitgate/grants"
+	"github.com/jitgate/jitgate/internal/config"
 )
 
 type raw struct {
@@ -345,12 +346,50 @@ func TestBindOfFailedUnnamedStatementIsRefused(t *testing.T) {
 	r := h.raw(bob)
 	r.send(&pgproto3.Parse{Query: secretSQL}, &pgproto3.Sync{})
 	r.ready()
-	r.send(&pgproto3.Parse{Query: "SELECT 1/0"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Parse{Query: "SELECT 'harmless'"}, &pgproto3.Sync{})
-	r.ready()
+	// The Bind fails (one parameter too many), so the server skips the
+	// Parse after it: its unnamed statement is still the secret query,
+	// while the gateway last saw "SELECT 'harmless'" sent under that name.
+	r.send(&pgproto3.Bind{Parameters: [][]byte{[]byte("1")}}, &pgproto3.Parse{Query: "SELECT 'harmless'::text a, 'b'::text b, 'c'::text c"}, &pgproto3.Sync{})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 08P01")
 	r.send(&pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	log, values := r.ready()
 	require.Empty(t, values, "transcript %v", log)
 	require.Contains(t, strings.Join(log, "|"), "does not know prepared statement")
+}
+
+// After a refusal in a group, the server skips the rest of it, so the
+// gateway neither decides nor records the rest: a risky statement there
+// is not put to a reviewer, and does not run.
+func TestMessagesAfterRefusalAreNotDecided(t *testing.T) {
+	rev := &fakeReviewer{answer: true}
+	h := newHarness(t, harnessOpts{risky: config.RiskyReview, reviewer: rev})
+	g := h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "SELEC 1"}, &pgproto3.Bind{}, &pgproto3.Execute{},
+		&pgproto3.Parse{Query: "TRUNCATE items"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42501")
+	rev.mu.Lock()
+	require.Empty(t, rev.held, "no reviewer was asked about a statement the server skips")
+	rev.answer = false
+	rev.mu.Unlock()
+	var n int
+	require.NoError(t, h.target.QueryRow(context.Background(), "SELECT count(*) FROM items").Scan(&n))
+	require.NotZero(t, n, "nothing was truncated")
+
+	// The same statement outside a refused group is put to the reviewer.
+	r.send(&pgproto3.Parse{Query: "TRUNCATE items"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	r.ready()
+	rev.mu.Lock()
+	require.Len(t, rev.held, 1)
+	rev.mu.Unlock()
+	var kinds []string
+	for _, e := range h.events(g) {
+		kinds = append(kinds, e.Kind+" "+e.Statement+" "+e.Decision)
+	}
+	require.NotContains(t, kinds, "parse TRUNCATE items allow")
+	require.Len(t, kinds, 2, "the refused text and the TRUNCATE put to review, nothing from the skipped rest: %q", kinds)
 }
 
 // A session's events are listed in the order its statements came, not the

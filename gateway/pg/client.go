@@ -25,9 +25,9 @@ var syncMsg = []byte{'S', 0, 0, 0, 4}
 // forwards what is allowed.
 func (s *session) clientLoop(ctx context.Context) error {
 	err := s.cr.each(func(typ byte, msg []byte) error {
-		if typ == 'S' && s.copyIn != nil {
+		if s.copyIn != nil {
 			// Before track: a Sync the server ignores ends no group.
-			if pass, err := s.syncPasses(ctx); !pass {
+			if drop, err := s.duringCopy(ctx, typ); drop {
 				return err
 			}
 		}

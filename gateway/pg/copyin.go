@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"fmt"
 	"sync"
 )
 
@@ -13,7 +14,9 @@ import (
 // under way waits until the backend half knows: if the server is copying,
 // the Sync is dropped, as the server would ignore it; if the statement is
 // over, it goes on, to be answered. Every Sync the gateway passes on is one
-// the server answers, which keeps the expectation queue in step.
+// the server answers, which keeps the expectation queue in step. Any other
+// message waits the same way; the server would take it for a broken COPY,
+// so while copying the session ends instead.
 
 // copyIn follows one Query or Execute that runs COPY ... FROM STDIN.
 type copyIn struct {
@@ -54,10 +57,11 @@ func (s *session) copyEndedByClient() {
 	ci.mu.Unlock()
 }
 
-// syncPasses reports whether a Sync must go to the server, waiting, if
-// need be, until the backend half knows whether the server will read it
-// while copying.
-func (s *session) syncPasses(ctx context.Context) (bool, error) {
+// copying reports whether the server reads the client's next message in
+// COPY mode, waiting, if need be, until the backend half knows. The wait
+// lasts one round trip: the server answers the statement with
+// CopyInResponse or with its end.
+func (s *session) copying(ctx context.Context) (bool, error) {
 	for ci := s.copyIn; ci != nil; {
 		ci.mu.Lock()
 		over, copying, changed := ci.over, ci.started > ci.endedByClient, ci.changed
@@ -65,9 +69,9 @@ func (s *session) syncPasses(ctx context.Context) (bool, error) {
 		switch {
 		case over:
 			s.copyIn = nil
-			return true, nil
-		case copying:
 			return false, nil
+		case copying:
+			return true, nil
 		}
 		// The server has yet to start this copy or to fail before it: let
 		// it see the statement, and wait for its answer.
@@ -80,7 +84,29 @@ func (s *session) syncPasses(ctx context.Context) (bool, error) {
 			return false, context.Cause(ctx)
 		}
 	}
-	return true, nil
+	return false, nil
+}
+
+// duringCopy handles a message the client sends while a COPY FROM STDIN
+// may be under way. The server ignores a Sync in COPY mode, so the gateway
+// drops it. Any other message but COPY data, Flush and Terminate would be
+// taken by the server for a broken COPY and lost, with the gateway's
+// expectation of its answer left behind: the session ends instead.
+func (s *session) duringCopy(ctx context.Context, typ byte) (drop bool, err error) {
+	switch typ {
+	case 'd', 'c', 'f', 'H', 'X':
+		return false, nil
+	}
+	copying, err := s.copying(ctx)
+	switch {
+	case err != nil:
+		return true, err
+	case !copying:
+		return false, nil
+	case typ == 'S':
+		return true, nil
+	}
+	return true, fatal(stateProtocol, fmt.Sprintf("jitgate expected COPY data, CopyDone or CopyFail during COPY FROM STDIN, not a %q message", typ), "")
 }
 
 // onCopyIn is the server's CopyInResponse: a copy of the statement at the

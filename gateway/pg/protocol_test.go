@@ -805,3 +805,29 @@ func TestAnswerOutOfStepEndsSession(t *testing.T) {
 		})
 	}
 }
+
+// While the server copies from the client, any message but COPY data,
+// CopyDone, CopyFail, Flush and Sync would be taken by the server for a
+// broken COPY and lost: the session ends, saying so. A Query pipelined
+// behind a COPY that fails before it starts runs as usual.
+func TestOnlyCopyDataDuringCopyIn(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "COPY no_such_table FROM STDIN"}, &pgproto3.Query{String: "SELECT 'after'"})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42P01")
+	_, values := r.ready()
+	require.Equal(t, []string{"after"}, values)
+
+	r = h.raw(bob)
+	r.send(&pgproto3.Query{String: "COPY items FROM STDIN"})
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.CopyInResponse); return ok })
+	require.NoError(t, err, "%v", log)
+	r.send(&pgproto3.Query{String: "SELECT 'during'"})
+	log, values, err = r.until(func(pgproto3.BackendMessage) bool { return false })
+	require.Error(t, err, "the session ends")
+	require.Empty(t, values)
+	require.Contains(t, strings.Join(log, "|"), "Error 08P01 jitgate expected COPY data")
+}

@@ -52,7 +52,7 @@ func (s *session) clientLoop(ctx context.Context) error {
 // session ends.
 func (s *session) track(typ byte) error {
 	switch typ {
-	case 'P', 'B', 'D', 'E', 'C', 'H':
+	case 'P', 'B', 'D', 'E', 'C':
 		s.inGroup = true
 	case 'S':
 		s.inGroup, s.skipping = false, false

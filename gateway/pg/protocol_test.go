@@ -714,6 +714,12 @@ func TestCopyInEndingsStayInStep(t *testing.T) {
 			r.send(&pgproto3.Sync{}, &pgproto3.CopyData{Data: []byte("not-a-number\tx\n")}, &pgproto3.CopyDone{})
 			failed("22P02")(r)
 		}},
+		{"simple copy with a flush during it", func(r *raw) {
+			r.send(&pgproto3.Query{String: "COPY items FROM STDIN"})
+			copyIn(r)
+			r.send(&pgproto3.Flush{}, &pgproto3.CopyData{Data: []byte("9301\tx\n")}, &pgproto3.CopyDone{})
+			r.ready()
+		}},
 		{"two copies in one query, syncs between", func(r *raw) {
 			r.send(&pgproto3.Query{String: "COPY items FROM STDIN; COPY items FROM STDIN"})
 			copyIn(r)

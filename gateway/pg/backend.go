@@ -70,6 +70,9 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 		if e.kind != completes[typ-'1'] {
 			return outOfStep
 		}
+		if e.bound != nil {
+			s.txPortals = append(s.txPortals, e.bound)
+		}
 		if e.swallow {
 			return nil
 		}
@@ -281,7 +284,7 @@ func (s *session) popFinish() expectation {
 func (s *session) onError(msg []byte) {
 	s.sqlState = errorCode(msg)
 	head, _ := s.q.peek()
-	head.parsedNothing()
+	s.createdNothing(head)
 	if head.kind == expParse && head.err != nil {
 		// The server failed the stand-in of a refused message: show why.
 		s.cw = appendError(s.cw, head.err)
@@ -312,17 +315,22 @@ func (s *session) popSkipped() {
 	if !ok {
 		return
 	}
-	e.parsedNothing()
+	s.createdNothing(e)
 	if e.rec != nil {
 		e.rec.Discard()
 	}
 }
 
-// parsedNothing frees the name of a Parse that created nothing, because
-// the server refused or skipped it; other expectations are left alone.
-func (e expectation) parsedNothing() {
-	if e.kind == expParse && e.stmt != nil {
+// createdNothing frees the name of a Parse or a Bind that created
+// nothing, because the server refused or skipped it; other expectations
+// are left alone.
+func (s *session) createdNothing(e expectation) {
+	switch {
+	case e.kind == expParse && e.stmt != nil:
 		e.stmt.failed.Store(true)
+	case e.kind == expBind && e.bound != nil:
+		e.bound.dead.Store(true)
+		s.deadPortals.Add(1)
 	}
 }
 
@@ -364,6 +372,15 @@ func (s *session) onReady(msg []byte) error {
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
 	s.copyOut, s.copyPlan = false, nil
+	if idle := len(body(msg)) == 1 && body(msg)[0] == 'I'; idle && len(s.txPortals) > 0 {
+		// The transaction ended, and the server dropped its portals.
+		for _, p := range s.txPortals {
+			p.dead.Store(true)
+		}
+		s.deadPortals.Add(int64(len(s.txPortals)))
+		clear(s.txPortals)
+		s.txPortals = s.txPortals[:0]
+	}
 	if s.schemaTx && !e.swallow && len(body(msg)) == 1 && body(msg)[0] == 'I' {
 		s.schemaChanged(true)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -232,11 +233,19 @@ func (s *session) onParse(ctx context.Context, msg []byte) error {
 		s.refuseInGroup(pe)
 		return nil
 	}
-	if old, exists := s.stmts[name]; exists && name != "" && !old.failed.Load() {
+	old, exists := s.stmts[name]
+	if exists && name != "" && !old.failed.Load() {
 		// The server refuses it too; refusing here keeps what the gateway
 		// knows about the name true.
 		s.refuseInGroup(&pgError{severity: "ERROR", code: "42P05", message: fmt.Sprintf("prepared statement %q already exists", name)})
 		return nil
+	}
+	if !exists && len(s.stmts) >= maxNamed {
+		maps.DeleteFunc(s.stmts, func(_ string, st *statement) bool { return st.failed.Load() })
+		if len(s.stmts) >= maxNamed {
+			s.refuseInGroup(tooManyNamed("prepared statements"))
+			return nil
+		}
 	}
 	v := s.cls.Prepare(name, sql)
 	st := &statement{masked: s.shown(sql, v), verdict: v}
@@ -298,15 +307,34 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		s.refuseInGroup(refused(fmt.Sprintf("jitgate does not know prepared statement %q in this session", stmtName), "prepare it again"))
 		return nil
 	}
+	var bound *portal
+	if name != "" {
+		if s.deadPortals.Swap(0) > 0 {
+			maps.DeleteFunc(s.portals, func(_ string, p *portal) bool { return p.dead.Load() })
+		}
+		if _, exists := s.portals[name]; !exists && len(s.portals) >= maxNamed {
+			s.refuseInGroup(tooManyNamed("portals"))
+			return nil
+		}
+		bound = p
+	}
 	p.params = s.maskParams(p.params)
 	p.boundAt = s.epoch
 	s.portals[name] = p
-	s.q.push(expectation{kind: expBind})
+	s.q.push(expectation{kind: expBind, bound: bound})
 	s.send(msg)
 	return nil
 }
 
 var errBadBind = errors.New("bad Bind")
+
+// tooManyNamed refuses one more named statement or portal than a session
+// may hold.
+func tooManyNamed(what string) *pgError {
+	return &pgError{severity: "ERROR", code: stateResources,
+		message: fmt.Sprintf("jitgate holds at most %d named %s per session", maxNamed, what),
+		hint:    "close those no longer needed (Close, DEALLOCATE, or end the transaction)"}
+}
 
 // parseBind reads a Bind's parameters (as text for the recording) and its
 // result formats.

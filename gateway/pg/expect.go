@@ -43,6 +43,8 @@ type expectation struct {
 	stmt *statement
 	// portal names the portal of a Describe or Execute.
 	portal string
+	// bound is the named portal a Bind creates.
+	bound *portal
 	// plan masks an Execute's rows; nil until known.
 	plan *rowPlan
 	// copy is the description of a COPY's columns: filled in by a

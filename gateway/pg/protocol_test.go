@@ -837,3 +837,62 @@ func TestOnlyCopyDataDuringCopyIn(t *testing.T) {
 	require.Empty(t, values)
 	require.Contains(t, strings.Join(log, "|"), "Error 08P01 jitgate expected COPY data")
 }
+
+// A session holds a bounded number of named statements and portals; the
+// portals a transaction's end dropped on the server no longer count.
+func TestNamedStatementsAndPortalsAreBounded(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	// readies reads n ReadyForQuery and returns the errors on the way.
+	readies := func(n int) []string {
+		t.Helper()
+		var errs []string
+		for range n {
+			log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
+			require.NoError(t, err)
+			for _, l := range log {
+				if strings.HasPrefix(l, "Error") {
+					errs = append(errs, l)
+				}
+			}
+		}
+		return errs
+	}
+	groups := func(from, to int, msg func(i int) pgproto3.FrontendMessage) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			r.fe.Send(msg(i))
+			r.fe.Send(&pgproto3.Sync{})
+		}
+		require.NoError(t, r.fe.Flush())
+	}
+	parse := func(i int) pgproto3.FrontendMessage {
+		return &pgproto3.Parse{Name: fmt.Sprintf("s%d", i), Query: "SELECT 1"}
+	}
+	groups(0, maxNamed, parse)
+	require.Empty(t, readies(maxNamed))
+	groups(maxNamed, maxNamed+1, parse)
+	require.Equal(t, []string{fmt.Sprintf("Error 53000 jitgate holds at most %d named prepared statements per session", maxNamed)}, readies(1))
+
+	// Portals bound outside a transaction are dropped at each Sync.
+	bind := func(i int) pgproto3.FrontendMessage {
+		return &pgproto3.Bind{DestinationPortal: fmt.Sprintf("p%d", i), PreparedStatement: "s0"}
+	}
+	for from := 0; from < maxNamed+1000; from += 1000 {
+		groups(from, from+1000, bind)
+		require.Empty(t, readies(1000), "portals %d to %d", from, from+1000)
+	}
+
+	// Inside one, they stay until it ends.
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	groups(0, maxNamed, bind)
+	require.Empty(t, readies(maxNamed))
+	groups(maxNamed, maxNamed+1, bind)
+	require.Equal(t, []string{fmt.Sprintf("Error 53000 jitgate holds at most %d named portals per session", maxNamed)}, readies(1))
+	r.send(&pgproto3.Query{String: "COMMIT"})
+	r.ready()
+	groups(maxNamed, maxNamed+1, bind)
+	require.Empty(t, readies(1))
+}

@@ -65,6 +65,9 @@ type session struct {
 	// copyIn follows the COPY FROM STDIN the client may be sending data
 	// for; nil when none.
 	copyIn *copyIn
+	// deadPortals counts portals the backend half found dropped since
+	// the client half last swept them from portals.
+	deadPortals atomic.Int64
 	// epoch counts the points after which a portal name may stand for
 	// something else on the server: every Sync (a transaction's end drops
 	// its portals, and a Bind may have failed unseen), every Query and
@@ -81,6 +84,8 @@ type session struct {
 	rows        int64
 	sqlState    string
 	copyOut     bool
+	// txPortals are the named portals bound in the open transaction.
+	txPortals []*portal
 	// groupFailed: an error ended the running extended-protocol group,
 	// so the server skips the group's messages up to its Sync.
 	groupFailed bool
@@ -131,7 +136,14 @@ type portal struct {
 	// Bind and of its last Describe; 0 is never. Only within the epoch of
 	// either does the gateway know what the name holds on the server.
 	boundAt, describedAt uint64
+	// dead is set by the backend half when the transaction the portal
+	// was bound in ended: the server dropped it.
+	dead atomic.Bool
 }
+
+// maxNamed bounds the named prepared statements and the named portals a
+// session holds, each: the gateway keeps what it knows of every one.
+const maxNamed = 4096
 
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
 	sess := &session{

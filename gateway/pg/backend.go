@@ -166,12 +166,6 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 	switch {
 	case e.kind == expDescribeStatement:
 		s.popFinish()
-		if e.stmt != nil {
-			// A copy, so that only a Describe pays for the pointer: taking
-			// the parameter's address moved it to the heap on every call.
-			kept := fields
-			e.stmt.fields.Store(&kept)
-		}
 		if e.copy != nil {
 			e.copy.plan = s.copyPlanOf(e.copy.out, fields)
 		}

@@ -150,9 +150,6 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("bad Query: %w", err)
 	}
 	v := s.cls.Classify(sql)
-	if changesPrepared(v) {
-		s.forgetDescriptions()
-	}
 	masked := s.shown(sql, v)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
@@ -336,8 +333,7 @@ func tooManyNamed(what string) *pgError {
 		hint:    "close those no longer needed (Close, DEALLOCATE, or end the transaction)"}
 }
 
-// parseBind reads a Bind's parameters (as text for the recording) and its
-// result formats.
+// parseBind reads a Bind's parameters, as text for the recording.
 func parseBind(b []byte) (*portal, error) {
 	nf, b, err := readInt16(b)
 	if err != nil || nf < 0 || len(b) < 2*nf {
@@ -374,25 +370,14 @@ func parseBind(b []byte) (*portal, error) {
 		}
 		b = b[size:]
 	}
+	// The result formats are checked, not kept: rows are masked by the
+	// portal's description, which carries them.
 	nr, b, err := readInt16(b)
 	if err != nil || nr < 0 || len(b) < 2*nr {
 		return nil, errBadBind
 	}
-	switch {
-	case nr == 1 && b[0] == 0 && b[1] <= 1:
-		p.formats = oneFormat[b[1]]
-	case nr > 0:
-		p.formats = make([]int16, nr)
-		for i := range p.formats {
-			p.formats[i] = int16(binary.BigEndian.Uint16(b[2*i:]))
-		}
-	}
 	return p, nil
 }
-
-// oneFormat holds the result formats nearly every Bind asks for (all text,
-// all binary), shared read-only instead of allocated per Bind.
-var oneFormat = [2][]int16{{0}, {1}}
 
 // binaryLabels are the recorded forms of binary parameters of the sizes
 // of fixed-size types, made once.
@@ -449,7 +434,7 @@ func (s *session) onDescribe(msg []byte) error {
 	}
 	switch b[0] {
 	case 'S':
-		s.q.push(expectation{kind: expDescribeStatement, stmt: s.stmts[name]})
+		s.q.push(expectation{kind: expDescribeStatement})
 	case 'P':
 		if p := s.portals[name]; p != nil {
 			p.describedAt = s.epoch
@@ -468,7 +453,9 @@ func (s *session) onExecute(msg []byte) error {
 		return fmt.Errorf("bad Execute: %w", err)
 	}
 	p := s.portals[name]
-	if p == nil || p.stmt == nil {
+	if p == nil || p.stmt == nil || p.dead.Load() {
+		// A dead portal's Bind failed, or its transaction ended: the name
+		// is not what the gateway bound.
 		s.refuseInGroup(refused("jitgate only runs portals bound in this session through it", ""))
 		return nil
 	}
@@ -479,16 +466,15 @@ func (s *session) onExecute(msg []byte) error {
 		return nil
 	}
 	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec, ddl: changesSchema(p.stmt.verdict)}
-	// Right after its own Bind in the same group, the portal is the one
-	// the gateway saw bound: had the Bind failed, the server would skip
-	// this Execute. Later, the name may hold a cursor instead.
-	if fields := p.stmt.fields.Load(); p.boundAt == s.epoch && fields != nil && describesRows(p.stmt.verdict) {
-		e.plan = p.stmt.planFor(s, fields, p.formats)
-	} else if p.describedAt != s.epoch {
-		// Nothing says what the rows will hold: ask, and keep the
-		// answer from the client, who did not ask.
+	// Rows are masked by the portal's own description, taken since the
+	// last statement ran: what ran before may have changed what the name
+	// holds (a cursor took it), what its statement is (DEALLOCATE and
+	// PREPARE, in SQL or in a function), or what its statement's names
+	// resolve to (search_path, DDL), which the server re-plans silently.
+	// A client that did not ask is not shown the answer.
+	if p.describedAt != s.epoch {
 		s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
-		s.send(describePortalMsg(name))
+		s.uw = appendDescribePortal(s.uw, name)
 		p.describedAt = s.epoch
 	}
 	s.epoch++
@@ -501,45 +487,14 @@ func (s *session) onExecute(msg []byte) error {
 	return nil
 }
 
-// describesRows reports whether a statement's own description tells what
-// its Execute returns. For FETCH and EXECUTE it depends on a cursor or a
-// prepared statement that may have changed since.
-func describesRows(v classify.Verdict) bool {
-	for _, k := range v.Kinds {
-		if k == "FETCH" || k == "EXECUTE" {
-			return false
-		}
-	}
-	return true
-}
-
-// changesPrepared reports whether a Query may prepare, replace or drop
-// statements behind the protocol's back.
-func changesPrepared(v classify.Verdict) bool {
-	for _, k := range v.Kinds {
-		switch k {
-		case "PREPARE", "DEALLOCATE", "DEALLOCATE ALL", "DISCARD", "DISCARD ALL":
-			return true
-		}
-	}
-	return false
-}
-
-// forgetDescriptions makes every later Execute ask the server what it
-// returns, since a Query may have changed what the names stand for (the
-// Query's epoch already did so for portals).
-func (s *session) forgetDescriptions() {
-	for _, st := range s.stmts {
-		st.fields.Store(nil)
-	}
-}
-
-func describePortalMsg(name string) []byte {
-	m, at := appendMsg(nil, 'D')
-	m = append(m, 'P')
-	m = append(m, name...)
-	m = append(m, 0)
-	return finishMsg(m, at)
+// appendDescribePortal appends a Describe of the named portal to what goes
+// upstream, without a message of its own to allocate.
+func appendDescribePortal(dst []byte, name string) []byte {
+	dst, at := appendMsg(dst, 'D')
+	dst = append(dst, 'P')
+	dst = append(dst, name...)
+	dst = append(dst, 0)
+	return finishMsg(dst, at)
 }
 
 func (s *session) onClose(msg []byte) error {

@@ -39,7 +39,8 @@ type expectation struct {
 	// quiet hides an error too: the gateway's own group, which its own
 	// Sync ends, failed, and the client's statement after it will say why.
 	quiet bool
-	// stmt receives a statement description (expDescribeStatement).
+	// stmt is the statement a Parse creates, marked failed if the server
+	// refuses or skips the Parse.
 	stmt *statement
 	// portal names the portal of a Describe or Execute.
 	portal string

@@ -100,26 +100,6 @@ func parseRowDescription(msg []byte) ([]field, error) {
 	return fields, nil
 }
 
-// withFormats applies a Bind's result format codes to fields described by
-// a statement Describe, which always reports text.
-func withFormats(fields []field, formats []int16) []field {
-	out := make([]field, len(fields))
-	copy(out, fields)
-	for i := range out {
-		switch len(formats) {
-		case 0:
-			out[i].format = 0
-		case 1:
-			out[i].format = formats[0]
-		default:
-			if i < len(formats) {
-				out[i].format = formats[i]
-			}
-		}
-	}
-	return out
-}
-
 func textLike(oid uint32, binaryFormat bool) bool {
 	switch oid {
 	case oidChar, oidName, oidText, oidJSON, oidXML, oidUnknown, oidBpchar, oidVarchar, oidJSONB:

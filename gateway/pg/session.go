@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -104,34 +103,15 @@ type statement struct {
 	failed  atomic.Bool
 	masked  string
 	verdict classify.Verdict
-	// fields come back from a Describe of the statement.
-	fields atomic.Pointer[[]field]
 	// copy is set for a COPY ... TO STDOUT when column rules apply: its
 	// columns are described before each Execute.
 	copy *classify.CopyOut
-	// plan, planFields and planFormats cache the last Execute's plan.
-	plan        *rowPlan
-	planFields  *[]field
-	planFormats []int16
-}
-
-// planFor returns the mask plan of an Execute of the statement with the
-// given result formats. The client half alone calls it; the plan is kept
-// while the description and formats stay the same, as they do for a
-// prepared statement run again and again, and its sources are fresh.
-func (st *statement) planFor(s *session, fields *[]field, formats []int16) *rowPlan {
-	if st.plan == nil || st.planFields != fields || !slices.Equal(st.planFormats, formats) || s.stale(st.plan) {
-		st.plan = s.rowPlanOf(withFormats(*fields, formats))
-		st.planFields, st.planFormats = fields, formats
-	}
-	return st.plan
 }
 
 // portal is a bound statement.
 type portal struct {
-	stmt    *statement
-	formats []int16
-	params  []string
+	stmt   *statement
+	params []string
 	// boundAt and describedAt are the session's epochs of the portal's
 	// Bind and of its last Describe; 0 is never. Only within the epoch of
 	// either does the gateway know what the name holds on the server.

@@ -36,6 +36,9 @@ type Recorder struct {
 	mu       sync.Mutex
 	inflight int
 	done     []grants.SessionEvent
+	// units is what the events begun and not yet written weigh against
+	// limit: one each, and one more per textUnit of their text.
+	units int
 	// spare is the last batch written, kept for its capacity: a batch
 	// grown anew each interval was most of what recording allocated.
 	spare   []grants.SessionEvent
@@ -47,8 +50,32 @@ type Recorder struct {
 // used after Finish or Discard: Pendings are reused, as one is taken per
 // statement.
 type Pending struct {
-	r  *Recorder
-	ev grants.SessionEvent
+	r     *Recorder
+	ev    grants.SessionEvent
+	units int
+}
+
+// textUnit is how much statement and parameter text weighs as much as one
+// event: a backlog of large statements is bounded by its bytes, not only
+// by its count.
+const textUnit = 4 << 10
+
+// weight is what ev counts against the recorder's limit.
+func weight(ev *grants.SessionEvent) int {
+	n := len(ev.Statement)
+	for _, p := range ev.Params {
+		n += len(p)
+	}
+	return 1 + n/textUnit
+}
+
+// weightOf sums the weights of events.
+func weightOf(events []grants.SessionEvent) int {
+	n := 0
+	for i := range events {
+		n += weight(&events[i])
+	}
+	return n
 }
 
 var pendings = sync.Pool{New: func() any { return new(Pending) }}
@@ -58,7 +85,8 @@ var pendings = sync.Pool{New: func() any { return new(Pending) }}
 const keepBatch = 1 << 13
 
 // NewRecorder returns a recorder holding at most limit events in memory and
-// writing what it has every interval.
+// writing what it has every interval. Each textUnit of an event's
+// statement and parameters counts as one event more.
 func NewRecorder(w EventWriter, limit int, interval time.Duration, log *slog.Logger) *Recorder {
 	return &Recorder{w: w, log: log, limit: limit, interval: interval, wake: make(chan struct{}, 1)}
 }
@@ -66,14 +94,16 @@ func NewRecorder(w EventWriter, limit int, interval time.Duration, log *slog.Log
 // Begin reserves a place for ev. It fails with ErrRecorderBehind when the
 // backlog is full or the last write failed.
 func (r *Recorder) Begin(ev grants.SessionEvent) (*Pending, error) {
+	w := weight(&ev)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.failing || r.inflight+len(r.done) >= r.limit {
+	if r.failing || r.units+w > r.limit {
 		return nil, ErrRecorderBehind
 	}
 	r.inflight++
+	r.units += w
 	p := pendings.Get().(*Pending)
-	p.r, p.ev = r, ev
+	p.r, p.ev, p.units = r, ev, w
 	return p, nil
 }
 
@@ -94,6 +124,7 @@ func (p *Pending) Discard() {
 	r := p.r
 	r.mu.Lock()
 	r.inflight--
+	r.units -= p.units
 	r.mu.Unlock()
 	*p = Pending{}
 	pendings.Put(p)
@@ -109,10 +140,12 @@ func (p *Pending) Finish(rows int64, sqlState string, took time.Duration) {
 		p.ev.SQLState = sqlState
 	}
 	r := p.r
+	w := weight(&p.ev) // the caller may have changed the text since Begin
 	r.mu.Lock()
 	r.inflight--
+	r.units += w - p.units
 	r.done = append(r.done, p.ev)
-	full := len(r.done) >= r.limit/2
+	full := r.units >= r.limit/2
 	r.mu.Unlock()
 	*p = Pending{}
 	pendings.Put(p)
@@ -166,6 +199,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	}
 	r.done, r.spare = r.spare[:0], nil
 	r.mu.Unlock()
+	written := weightOf(batch)
 	err := r.w.RecordEvents(ctx, batch)
 	if isDataError(err) {
 		// One bad event must not stop the recording of everyone's: write
@@ -173,14 +207,17 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		batch, err = r.oneByOne(ctx, batch)
 	}
 	if err != nil {
+		written -= weightOf(batch)
 		r.mu.Lock()
 		r.done = append(batch, r.done...)
+		r.units -= written
 		r.failing = true
 		r.mu.Unlock()
 		return err
 	}
 	clear(batch) // let the events' strings go before the next batch
 	r.mu.Lock()
+	r.units -= written
 	r.failing = false
 	if cap(batch) <= keepBatch {
 		r.spare = batch[:0]

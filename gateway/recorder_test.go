@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +158,35 @@ func TestRecorderReuseKeepsEventsApart(t *testing.T) {
 	inflight, waiting := r.Backlog()
 	require.Zero(t, inflight)
 	require.Zero(t, waiting)
+}
+
+// Large statements weigh more against the backlog's limit, so a backlog
+// of them is bounded by its bytes; the weight is given back when they are
+// written, discarded, or written after a failure.
+func TestRecorderBoundsTextBytes(t *testing.T) {
+	t.Parallel()
+	w := &memWriter{}
+	r := NewRecorder(w, 10, time.Hour, quietLog())
+	sid := uuid.New()
+	big := grants.SessionEvent{SessionID: sid, Statement: strings.Repeat("x", 6*textUnit)} // weighs 7
+	p, err := r.Begin(big)
+	require.NoError(t, err)
+	_, err = r.Begin(big)
+	require.ErrorIs(t, err, ErrRecorderBehind, "14 > 10")
+	small, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: "SELECT 1", Params: []string{strings.Repeat("y", textUnit)}}) // weighs 2
+	require.NoError(t, err)
+	small.Discard()
+	p.Finish(0, "", 0)
+
+	w.fail = true
+	require.Error(t, r.Flush(context.Background()))
+	w.fail = false
+	require.NoError(t, r.Flush(context.Background()))
+	require.Len(t, w.events, 1)
+	for range 10 {
+		_, err := r.Begin(grants.SessionEvent{SessionID: sid, Statement: "SELECT 1"})
+		require.NoError(t, err, "all the weight was given back")
+	}
+	_, err = r.Begin(grants.SessionEvent{SessionID: sid, Statement: "SELECT 1"})
+	require.ErrorIs(t, err, ErrRecorderBehind)
 }

@@ -304,18 +304,41 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		s.refuseInGroup(refused(fmt.Sprintf("jitgate does not know prepared statement %q in this session", stmtName), "prepare it again"))
 		return nil
 	}
+	p.params = s.maskParams(p.params)
 	var bound *portal
 	if name != "" {
 		if s.deadPortals.Swap(0) > 0 {
-			maps.DeleteFunc(s.portals, func(_ string, p *portal) bool { return p.dead.Load() })
+			maps.DeleteFunc(s.portals, func(name string, p *portal) bool {
+				if dead := p.dead.Load(); dead && name != "" {
+					s.portalBytes -= p.size
+					return true
+				}
+				return false
+			})
 		}
-		if _, exists := s.portals[name]; !exists && len(s.portals) >= maxNamed {
+		old, exists := s.portals[name]
+		if !exists && len(s.portals) >= maxNamed {
 			s.refuseInGroup(tooManyNamed("portals"))
 			return nil
 		}
+		for _, v := range p.params {
+			p.size += len(v)
+		}
+		if exists {
+			s.portalBytes -= old.size
+		}
+		if s.portalBytes+p.size > maxPortalBytes {
+			if exists {
+				s.portalBytes += old.size
+			}
+			s.refuseInGroup(&pgError{severity: "ERROR", code: stateResources,
+				message: fmt.Sprintf("jitgate holds at most %d MiB of parameters of named portals per session", maxPortalBytes>>20),
+				hint:    "close the portals no longer needed, or use the unnamed portal"})
+			return nil
+		}
+		s.portalBytes += p.size
 		bound = p
 	}
-	p.params = s.maskParams(p.params)
 	p.boundAt = s.epoch
 	s.portals[name] = p
 	s.q.push(expectation{kind: expBind, bound: bound})
@@ -514,6 +537,9 @@ func (s *session) onClose(msg []byte) error {
 		delete(s.stmts, name)
 		s.cls.Deallocate(name)
 	} else {
+		if p := s.portals[name]; p != nil && name != "" {
+			s.portalBytes -= p.size
+		}
 		delete(s.portals, name)
 	}
 	s.q.push(expectation{kind: expClose})

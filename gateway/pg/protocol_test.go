@@ -5,6 +5,7 @@ package pg
 // the wire protocol message by message.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -987,4 +988,35 @@ func TestPortalOfRefusedBindIsNotRun(t *testing.T) {
 	r.send(&pgproto3.Query{String: "SELECT 'usable'"})
 	_, values := r.ready()
 	require.Equal(t, []string{"usable"}, values)
+}
+
+// The parameters named portals hold are bounded per session; closing a
+// portal, or the end of its transaction, gives its share back.
+func TestNamedPortalParametersAreBounded(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	eighth := [][]byte{bytes.Repeat([]byte("x"), maxPortalBytes/8)}
+	bind := func(i int) string {
+		t.Helper()
+		r.send(&pgproto3.Bind{DestinationPortal: fmt.Sprintf("p%d", i), PreparedStatement: "s", Parameters: eighth}, &pgproto3.Sync{})
+		log, _ := r.ready()
+		return strings.Join(log, "|")
+	}
+	r.send(&pgproto3.Query{String: "BEGIN"}, &pgproto3.Parse{Name: "s", Query: "SELECT length($1::text)"}, &pgproto3.Sync{})
+	r.ready()
+	r.ready()
+	for i := range 8 {
+		require.NotContains(t, bind(i), "Error", "portal %d", i)
+	}
+	r.send(&pgproto3.Close{ObjectType: 'P', Name: "p0"}, &pgproto3.Sync{})
+	r.ready()
+	require.NotContains(t, bind(8), "Error", "the closed portal's share was given back")
+	// A refusal fails the transaction, as any error would.
+	require.Contains(t, bind(9), "Error 53000 jitgate holds at most 64 MiB of parameters of named portals")
+	r.send(&pgproto3.Query{String: "ROLLBACK"})
+	r.ready()
+	for i := 10; i < 20; i++ {
+		require.NotContains(t, bind(i), "Error", "outside a transaction each portal ends at its Sync: portal %d", i)
+	}
 }

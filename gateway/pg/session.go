@@ -64,6 +64,8 @@ type session struct {
 	// copyIn follows the COPY FROM STDIN the client may be sending data
 	// for; nil when none.
 	copyIn *copyIn
+	// portalBytes is the parameter text held by named portals.
+	portalBytes int
 	// deadPortals counts portals the backend half found dropped since
 	// the client half last swept them from portals.
 	deadPortals atomic.Int64
@@ -119,11 +121,18 @@ type portal struct {
 	// dead is set by the backend half when the transaction the portal
 	// was bound in ended: the server dropped it.
 	dead atomic.Bool
+	// size is the length of its parameters' text, kept for the recording
+	// of its Executes.
+	size int
 }
 
 // maxNamed bounds the named prepared statements and the named portals a
 // session holds, each: the gateway keeps what it knows of every one.
 const maxNamed = 4096
+
+// maxPortalBytes bounds the parameter text the named portals of a session
+// hold, the unnamed one aside (each Bind of it replaces the last).
+const maxPortalBytes = 64 << 20
 
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
 	sess := &session{

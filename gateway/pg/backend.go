@@ -70,8 +70,8 @@ func (s *session) onBackendMessage(typ byte, msg []byte) error {
 		if e.kind != completes[typ-'1'] {
 			return outOfStep
 		}
-		if e.bound != nil {
-			s.txPortals = append(s.txPortals, e.bound)
+		if e.port != nil && e.port.named {
+			s.boundInTx(e.port)
 		}
 		if e.swallow {
 			return nil
@@ -174,7 +174,9 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 		}
 	case e.kind == expDescribePortal:
 		s.popFinish()
-		s.portalPlans[e.portal] = plan
+		if e.port != nil {
+			e.port.plan = plan
+		}
 		if e.swallow {
 			return nil
 		}
@@ -215,7 +217,7 @@ func (s *session) executePlan() *rowPlan {
 	}
 	p := e.plan
 	if p == nil {
-		p = s.portalPlans[e.portal]
+		p = e.port.plan
 	}
 	if p != nil && s.stale(p) {
 		// Built before a change of the schema that completed since (the
@@ -223,6 +225,30 @@ func (s *session) executePlan() *rowPlan {
 		p = s.rowPlanOf(p.fields)
 	}
 	return p
+}
+
+// boundInTx follows a named portal the server created in the open
+// transaction. Portals closed since are let go of once they would make the
+// list longer than the portals a session may hold.
+func (s *session) boundInTx(p *portal) {
+	if len(s.txPortals) >= maxNamed {
+		s.txPortals = slices.DeleteFunc(s.txPortals, func(p *portal) bool { return p.dead.Load() })
+	}
+	s.txPortals = append(s.txPortals, p)
+}
+
+// txEnded marks the named portals of the transaction that ended dead: the
+// server dropped them.
+func (s *session) txEnded() {
+	if len(s.txPortals) == 0 {
+		return
+	}
+	for _, p := range s.txPortals {
+		p.dead.Store(true)
+	}
+	s.deadPortals.Add(int64(len(s.txPortals)))
+	clear(s.txPortals)
+	s.txPortals = s.txPortals[:0]
 }
 
 // onCommandComplete counts rows; an Execute ends here.
@@ -233,6 +259,11 @@ func (s *session) onCommandComplete(msg []byte) error {
 	}
 	s.rows += commandRows(msg)
 	s.plan = nil
+	if len(s.txPortals) > 0 && string(body(msg)) == "COMMIT\x00" {
+		// COMMIT AND CHAIN, or a COMMIT followed by BEGIN in one Query,
+		// ends the transaction without ReadyForQuery saying so.
+		s.txEnded()
+	}
 	if e.ddl {
 		s.schemaChanged(false)
 	}
@@ -288,6 +319,7 @@ func (s *session) onError(msg []byte) {
 	}
 	if e, ok := s.q.peek(); ok && e.kind != expQuery && e.kind != expRefusedQuery && e.kind != expSync {
 		s.groupFailed = true
+		s.failedGroup.Store(s.groupsDone + 1)
 		s.popFinish() // the message that failed
 		for {
 			e, ok := s.q.peek()
@@ -322,8 +354,8 @@ func (s *session) createdNothing(e expectation) {
 	switch {
 	case e.kind == expParse && e.stmt != nil:
 		e.stmt.failed.Store(true)
-	case e.kind == expBind && e.bound != nil:
-		e.bound.dead.Store(true)
+	case e.kind == expBind && e.port != nil:
+		e.port.dead.Store(true)
 		s.deadPortals.Add(1)
 	}
 }
@@ -366,15 +398,10 @@ func (s *session) onReady(msg []byte) error {
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
 	s.copyOut, s.copyPlan = false, nil
-	if idle := len(body(msg)) == 1 && body(msg)[0] == 'I'; idle && len(s.txPortals) > 0 {
-		// The transaction ended, and the server dropped its portals.
-		for _, p := range s.txPortals {
-			p.dead.Store(true)
-		}
-		s.deadPortals.Add(int64(len(s.txPortals)))
-		clear(s.txPortals)
-		s.txPortals = s.txPortals[:0]
+	if len(body(msg)) == 1 && body(msg)[0] == 'I' {
+		s.txEnded()
 	}
+	s.groupsDone++
 	if s.schemaTx && !e.swallow && len(body(msg)) == 1 && body(msg)[0] == 'I' {
 		s.schemaChanged(true)
 	}

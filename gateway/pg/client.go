@@ -26,25 +26,36 @@ var syncMsg = []byte{'S', 0, 0, 0, 4}
 // forwards what is allowed.
 func (s *session) clientLoop(ctx context.Context) error {
 	err := s.cr.each(func(typ byte, msg []byte) error {
-		if s.copyIn != nil {
-			// Before track: a Sync the server ignores ends no group.
-			if drop, err := s.duringCopy(ctx, typ); drop {
-				return err
-			}
+		err := s.onMessage(ctx, typ, msg)
+		if typ != 'D' && typ != 'H' {
+			// Every other message may run code on the server (a Bind's
+			// parameter input and domain checks, a COPY row's triggers,
+			// any statement), which may change what a portal name holds.
+			s.epoch++
 		}
-		if err := s.track(typ); err != nil {
-			return err
-		}
-		if s.skipping && skippedAfterError(typ) {
-			return nil
-		}
-		return s.onClientMessage(ctx, typ, msg)
+		return err
 	}, s.flushUpstream)
 	var tl errTooLarge
 	if errors.As(err, &tl) {
 		return fmt.Errorf("client sent a %d-byte message", tl.size)
 	}
 	return err
+}
+
+func (s *session) onMessage(ctx context.Context, typ byte, msg []byte) error {
+	if s.copyIn != nil {
+		// Before track: a Sync the server ignores ends no group.
+		if drop, err := s.duringCopy(ctx, typ); drop {
+			return err
+		}
+	}
+	if err := s.track(typ); err != nil {
+		return err
+	}
+	if s.skipping && skippedAfterError(typ) {
+		return nil
+	}
+	return s.onClientMessage(ctx, typ, msg)
 }
 
 // track keeps the protocol state the server keeps. A Query or FunctionCall
@@ -57,9 +68,9 @@ func (s *session) track(typ byte) error {
 		s.inGroup = true
 	case 'S':
 		s.inGroup, s.skipping = false, false
-		s.epoch++
+		s.groupsSent++
 	case 'Q', 'F':
-		s.epoch++
+		s.groupsSent++
 		if s.inGroup {
 			return fatal(stateProtocol, "a simple Query inside an unfinished extended-protocol group is not allowed by jitgate", "send Sync first")
 		}
@@ -150,6 +161,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("bad Query: %w", err)
 	}
 	v := s.cls.Classify(sql)
+	s.forgetAll(v)
 	masked := s.shown(sql, v)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
@@ -305,12 +317,12 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		return nil
 	}
 	p.params = s.maskParams(p.params)
-	var bound *portal
 	if name != "" {
 		if s.deadPortals.Swap(0) > 0 {
 			maps.DeleteFunc(s.portals, func(name string, p *portal) bool {
 				if dead := p.dead.Load(); dead && name != "" {
 					s.portalBytes -= p.size
+					p.params = nil
 					return true
 				}
 				return false
@@ -337,11 +349,10 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 			return nil
 		}
 		s.portalBytes += p.size
-		bound = p
+		p.named = true
 	}
-	p.boundAt = s.epoch
 	s.portals[name] = p
-	s.q.push(expectation{kind: expBind, bound: bound})
+	s.q.push(expectation{kind: expBind, port: p})
 	s.send(msg)
 	return nil
 }
@@ -459,10 +470,11 @@ func (s *session) onDescribe(msg []byte) error {
 	case 'S':
 		s.q.push(expectation{kind: expDescribeStatement})
 	case 'P':
-		if p := s.portals[name]; p != nil {
+		p := s.portals[name]
+		if p != nil {
 			p.describedAt = s.epoch
 		}
-		s.q.push(expectation{kind: expDescribePortal, portal: name})
+		s.q.push(expectation{kind: expDescribePortal, port: p})
 	default:
 		return errors.New("bad Describe")
 	}
@@ -488,7 +500,7 @@ func (s *session) onExecute(msg []byte) error {
 		s.refuseInGroup(recorderBehind)
 		return nil
 	}
-	e := expectation{kind: expExecute, portal: name, start: time.Now(), rec: rec, ddl: changesSchema(p.stmt.verdict)}
+	e := expectation{kind: expExecute, port: p, start: time.Now(), rec: rec, ddl: changesSchema(p.stmt.verdict)}
 	// Rows are masked by the portal's own description, taken since the
 	// last statement ran: what ran before may have changed what the name
 	// holds (a cursor took it), what its statement is (DEALLOCATE and
@@ -496,11 +508,10 @@ func (s *session) onExecute(msg []byte) error {
 	// resolve to (search_path, DDL), which the server re-plans silently.
 	// A client that did not ask is not shown the answer.
 	if p.describedAt != s.epoch {
-		s.q.push(expectation{kind: expDescribePortal, portal: name, swallow: true})
+		s.q.push(expectation{kind: expDescribePortal, port: p, swallow: true})
 		s.uw = appendDescribePortal(s.uw, name)
 		p.describedAt = s.epoch
 	}
-	s.epoch++
 	if p.stmt.copy != nil {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
@@ -512,6 +523,25 @@ func (s *session) onExecute(msg []byte) error {
 
 // appendDescribePortal appends a Describe of the named portal to what goes
 // upstream, without a message of its own to allocate.
+// forgetAll drops what the gateway knows of the session's statements and
+// portals before a statement that drops them all on the server (poolers
+// send DISCARD ALL between clients); if it fails instead, the names are
+// unknown and refused, never wrong.
+func (s *session) forgetAll(v classify.Verdict) {
+	for _, k := range v.Kinds {
+		switch k {
+		case "DISCARD ALL":
+			for _, p := range s.portals {
+				p.dead.Store(true)
+			}
+			s.deadPortals.Add(1)
+			fallthrough
+		case "DEALLOCATE ALL":
+			clear(s.stmts)
+		}
+	}
+}
+
 func appendDescribePortal(dst []byte, name string) []byte {
 	dst, at := appendMsg(dst, 'D')
 	dst = append(dst, 'P')
@@ -537,8 +567,14 @@ func (s *session) onClose(msg []byte) error {
 		delete(s.stmts, name)
 		s.cls.Deallocate(name)
 	} else {
-		if p := s.portals[name]; p != nil && name != "" {
-			s.portalBytes -= p.size
+		if p := s.portals[name]; p != nil {
+			// Closed on the server once this reaches it, as far as what
+			// follows can tell.
+			p.dead.Store(true)
+			if p.named {
+				s.portalBytes -= p.size
+			}
+			p.params = nil
 		}
 		delete(s.portals, name)
 	}

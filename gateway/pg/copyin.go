@@ -73,6 +73,11 @@ func (s *session) copying(ctx context.Context) (bool, error) {
 		case copying:
 			return true, nil
 		}
+		if s.failedGroup.Load() == s.groupsSent+1 {
+			// An error failed this group on the server, which skips the
+			// COPY's Execute: it will not start, and the Sync ends it.
+			return false, nil
+		}
 		// The server has yet to start this copy or to fail before it: let
 		// it see the statement, and wait for its answer.
 		if err := s.flushUpstream(); err != nil {

@@ -91,6 +91,7 @@ func (s *session) describeCopyAlone(out *classify.CopyOut) *copyDesc {
 	s.uw, _ = (&pgproto3.Parse{Query: out.Query}).Encode(s.uw)
 	s.uw, _ = (&pgproto3.Describe{ObjectType: 'S'}).Encode(s.uw)
 	s.uw = append(s.uw, syncMsg...)
+	s.groupsSent++
 	return d
 }
 

@@ -42,10 +42,9 @@ type expectation struct {
 	// stmt is the statement a Parse creates, marked failed if the server
 	// refuses or skips the Parse.
 	stmt *statement
-	// portal names the portal of a Describe or Execute.
-	portal string
-	// bound is the named portal a Bind creates.
-	bound *portal
+	// port is the portal a Bind creates, or a Describe or Execute names;
+	// nil for a Describe of a name the gateway did not see bound.
+	port *portal
 	// plan masks an Execute's rows; nil until known.
 	plan *rowPlan
 	// copy is the description of a COPY's columns: filled in by a

@@ -801,7 +801,7 @@ func TestAnswerOutOfStepEndsSession(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fuzzSession(t, grants.AccessRead)
-			s.plans, s.portalPlans = map[string]*rowPlan{}, map[string]*rowPlan{}
+			s.plans = map[string]*rowPlan{}
 			var err error
 			for _, a := range tc.answers {
 				for _, k := range a.queue {
@@ -1019,4 +1019,208 @@ func TestNamedPortalParametersAreBounded(t *testing.T) {
 	for i := 10; i < 20; i++ {
 		require.NotContains(t, bind(i), "Error", "outside a transaction each portal ends at its Sync: portal %d", i)
 	}
+}
+
+// A Bind runs code on the server (parameter input, domain checks), which
+// can close and reopen a cursor under a portal's name between the client's
+// Describe of it and its Execute: the Execute describes it again.
+func TestCodeRunByABindIsSeenByTheNextExecute(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	_, err := h.target.Exec(context.Background(), `
+		CREATE FUNCTION swap_c(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+		DECLARE c refcursor := 'c';
+		BEGIN
+			CLOSE c;
+			OPEN c FOR SELECT note, password, api_token FROM users ORDER BY id;
+			RETURN true;
+		END $$;
+		CREATE DOMAIN trig AS text CHECK (swap_c(VALUE));`)
+	require.NoError(t, err)
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	const decoy = "SELECT 'a'::text x, 'b'::text y, 'c'::text z"
+	r.send(
+		&pgproto3.Parse{Name: "s", Query: decoy},
+		&pgproto3.Parse{Name: "x", Query: "SELECT $1::trig"},
+		&pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s"},
+		&pgproto3.Describe{ObjectType: 'P', Name: "c"},
+		&pgproto3.Bind{PreparedStatement: "x", Parameters: [][]byte{[]byte("v")}},
+		&pgproto3.Execute{Portal: "c"},
+		&pgproto3.Sync{})
+	log, values := r.ready()
+	t.Logf("%v", log)
+	require.NotEmpty(t, values)
+	requireMasked(t, values)
+}
+
+// COMMIT AND CHAIN drops every portal of the transaction, though no
+// ReadyForQuery says the transaction ended: they stop counting.
+func TestChainedCommitGivesPortalsBack(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s0", Query: "SELECT 1"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	for i := 0; i < maxNamed; i++ {
+		r.fe.Send(&pgproto3.Bind{DestinationPortal: fmt.Sprintf("p%d", i), PreparedStatement: "s0"})
+		r.fe.Send(&pgproto3.Sync{})
+	}
+	require.NoError(t, r.fe.Flush())
+	for i := 0; i < maxNamed; i++ {
+		_, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
+		require.NoError(t, err)
+	}
+	r.send(&pgproto3.Query{String: "COMMIT AND CHAIN"})
+	log, _ := r.ready()
+	t.Logf("commit and chain: %v", log)
+	// The server holds no portal now: p0 is gone.
+	r.send(&pgproto3.Bind{DestinationPortal: "fresh", PreparedStatement: "s0"}, &pgproto3.Execute{Portal: "fresh"}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.NotContains(t, strings.Join(log, "|"), "53000", "a fresh portal after the transaction ended: %v", log)
+	require.Equal(t, []string{"1"}, values)
+}
+
+// A long transaction that binds, runs and closes portal after portal
+// (JDBC's C_n) holds on to none of them.
+func TestClosedPortalsAreLetGo(t *testing.T) {
+	s := fuzzSession(t, grants.AccessRead)
+	s.plans = map[string]*rowPlan{}
+	s.epoch = 1
+	enc := func(m interface{ Encode([]byte) ([]byte, error) }) []byte { b, _ := m.Encode(nil); return b }
+	client := func(ms ...pgproto3.FrontendMessage) {
+		for _, m := range ms {
+			b := enc(m)
+			require.NoError(t, s.track(b[0]))
+			if s.skipping && skippedAfterError(b[0]) {
+				continue
+			}
+			require.NoError(t, s.onClientMessage(context.Background(), b[0], b))
+		}
+		s.uw = s.uw[:0]
+	}
+	backend := func(ms ...pgproto3.BackendMessage) {
+		for _, m := range ms {
+			b := enc(m)
+			require.NoError(t, s.onBackendMessage(b[0], b))
+		}
+		s.cw = s.cw[:0]
+	}
+	rd := &pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a"), DataTypeOID: 23, DataTypeSize: 4, TypeModifier: -1}}}
+	client(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Sync{})
+	backend(&pgproto3.ParseComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	client(&pgproto3.Query{String: "BEGIN"})
+	backend(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+	const n = 20000
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("C_%d", i)
+		client(&pgproto3.Bind{DestinationPortal: name, PreparedStatement: "s"}, &pgproto3.Execute{Portal: name, MaxRows: 10},
+			&pgproto3.Close{ObjectType: 'P', Name: name}, &pgproto3.Sync{})
+		backend(&pgproto3.BindComplete{}, rd, &pgproto3.DataRow{Values: [][]byte{[]byte("1")}},
+			&pgproto3.CommandComplete{CommandTag: []byte("SELECT 1")}, &pgproto3.CloseComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+	}
+	t.Logf("live portals %d, txPortals %d", len(s.portals), len(s.txPortals))
+	require.Empty(t, s.portals)
+	require.LessOrEqual(t, len(s.txPortals), maxNamed, "closed portals are let go of")
+}
+
+// An unnamed Bind the server refuses before it replaces the unnamed portal
+// (a wrong parameter count) leaves the old one in place: the gateway does
+// not run it under the refused Bind's statement.
+func TestUnnamedPortalOfFailedBindIsNotRun(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "sec", Query: secretSQL}, &pgproto3.Parse{Name: "dec", Query: "SELECT $1::int AS decoy"},
+		&pgproto3.Bind{PreparedStatement: "sec"}, &pgproto3.Sync{})
+	r.ready()
+	// Savepoint commands through named portals: a simple Query, or an
+	// unnamed Bind, would replace the unnamed portal.
+	r.send(&pgproto3.Parse{Name: "sp", Query: "SAVEPOINT sp"}, &pgproto3.Parse{Name: "rb", Query: "ROLLBACK TO sp"},
+		&pgproto3.Bind{DestinationPortal: "spp", PreparedStatement: "sp"}, &pgproto3.Execute{Portal: "spp"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "dec"}, &pgproto3.Sync{}) // 0 params, needs 1
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 08P01")
+	r.send(&pgproto3.Bind{DestinationPortal: "rbp", PreparedStatement: "rb"}, &pgproto3.Execute{Portal: "rbp"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Empty(t, values, "%v", log)
+	require.Contains(t, strings.Join(log, "|"), "Error 42501 jitgate only runs portals bound in this session")
+	r.send(&pgproto3.Query{String: "ROLLBACK"})
+	r.ready()
+	var executes []string
+	for _, e := range h.events(g) {
+		if e.Kind == "execute" {
+			executes = append(executes, e.Statement)
+		}
+	}
+	require.NotContains(t, executes, "SELECT $1::int AS decoy", "nothing ran under the failed Bind's name")
+}
+
+// JDBC's fetch size: a named portal executed a few rows at a time across
+// Syncs in a transaction stays masked and in step.
+func TestFetchSizeAcrossSyncsStaysMasked(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "S_1", Query: secretSQL}, &pgproto3.Bind{DestinationPortal: "C_1", PreparedStatement: "S_1"},
+		&pgproto3.Describe{ObjectType: 'P', Name: "C_1"}, &pgproto3.Execute{Portal: "C_1", MaxRows: 1}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "PortalSuspended")
+	all := values
+	r.send(&pgproto3.Execute{Portal: "C_1", MaxRows: 1}, &pgproto3.Sync{})
+	log, values = r.ready()
+	require.Contains(t, strings.Join(log, "|"), "PortalSuspended", "%v", log)
+	all = append(all, values...)
+	r.send(&pgproto3.Execute{Portal: "C_1", MaxRows: 1}, &pgproto3.Sync{})
+	log, values = r.ready()
+	require.Contains(t, strings.Join(log, "|"), "CommandComplete", "%v", log)
+	all = append(all, values...)
+	r.send(&pgproto3.Close{ObjectType: 'P', Name: "C_1"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "COMMIT"})
+	r.ready()
+	require.Len(t, all, 6)
+	requireMasked(t, all)
+}
+
+// A COPY FROM STDIN Execute sent after the server failed its group is
+// skipped by the server: the Sync behind it does not wait for a copy that
+// will not start.
+func TestCopyExecuteAfterServerErrorIsSkipped(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Query: "SELECT * FROM no_such_table"}, &pgproto3.Flush{})
+	r.errorResp()
+	r.send(&pgproto3.Parse{Name: "cp", Query: "COPY items FROM STDIN"}, &pgproto3.Bind{PreparedStatement: "cp"},
+		&pgproto3.Execute{}, &pgproto3.Sync{})
+	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
+	require.NoError(t, err, "the Sync is answered, as the server would: %v", log)
+	r.send(&pgproto3.Query{String: "SELECT 'usable'"})
+	_, values := r.ready()
+	require.Equal(t, []string{"usable"}, values)
+}
+
+// DEALLOCATE ALL (and DISCARD ALL, which poolers send between clients)
+// drops every prepared statement on the server; the gateway forgets them
+// too, so the names are free again.
+func TestDeallocateAllFreesStatementNames(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "DEALLOCATE ALL"})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 2"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Equal(t, []string{"2"}, values, "%v", log)
 }

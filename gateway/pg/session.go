@@ -64,27 +64,34 @@ type session struct {
 	// copyIn follows the COPY FROM STDIN the client may be sending data
 	// for; nil when none.
 	copyIn *copyIn
+	// groupsSent counts the groups sent upstream (each ended by a Sync or
+	// a Query, answered by one ReadyForQuery), groupsDone those answered.
+	// failedGroup is the number, plus one, of the last group an error
+	// failed, for the client half to know that the server skips the rest
+	// of the group it is sending.
+	groupsSent  uint64
+	groupsDone  uint64
+	failedGroup atomic.Uint64
 	// portalBytes is the parameter text held by named portals.
 	portalBytes int
 	// deadPortals counts portals the backend half found dropped since
 	// the client half last swept them from portals.
 	deadPortals atomic.Int64
 	// epoch counts the points after which a portal name may stand for
-	// something else on the server: every Sync (a transaction's end drops
-	// its portals, and a Bind may have failed unseen), every Query and
-	// every Execute (a cursor may have been declared or closed).
+	// something else on the server: every message but Describe and Flush
+	// (a transaction's end drops portals, a Bind may have failed unseen,
+	// and code run anywhere may declare or close a cursor).
 	epoch uint64
 
 	// backend half
-	ur          *msgReader
-	cw          []byte
-	rm          rowMasker
-	plan        *rowPlan
-	plans       map[string]*rowPlan
-	portalPlans map[string]*rowPlan
-	rows        int64
-	sqlState    string
-	copyOut     bool
+	ur       *msgReader
+	cw       []byte
+	rm       rowMasker
+	plan     *rowPlan
+	plans    map[string]*rowPlan
+	rows     int64
+	sqlState string
+	copyOut  bool
 	// txPortals are the named portals bound in the open transaction.
 	txPortals []*portal
 	// groupFailed: an error ended the running extended-protocol group,
@@ -114,16 +121,20 @@ type statement struct {
 type portal struct {
 	stmt   *statement
 	params []string
-	// boundAt and describedAt are the session's epochs of the portal's
-	// Bind and of its last Describe; 0 is never. Only within the epoch of
-	// either does the gateway know what the name holds on the server.
-	boundAt, describedAt uint64
+	// describedAt is the session's epoch of the portal's last Describe;
+	// 0 is never. Only within that epoch does the gateway know what the
+	// name holds on the server.
+	describedAt uint64
 	// dead is set by the backend half when the transaction the portal
 	// was bound in ended: the server dropped it.
 	dead atomic.Bool
 	// size is the length of its parameters' text, kept for the recording
-	// of its Executes.
-	size int
+	// of its Executes; named tells a named portal from the unnamed one.
+	size  int
+	named bool
+	// plan masks its rows, from the answer to its last Describe. The
+	// backend half alone sets and reads it.
+	plan *rowPlan
 }
 
 // maxNamed bounds the named prepared statements and the named portals a
@@ -144,8 +155,8 @@ func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g 
 		stmts:   map[string]*statement{},
 		portals: map[string]*portal{},
 		rm:      rowMasker{m: s.cfg.Masker},
-		plans:   map[string]*rowPlan{}, portalPlans: map[string]*rowPlan{},
-		epoch: 1, // 0 in a portal means never
+		plans:   map[string]*rowPlan{},
+		epoch:   1, // 0 in a portal means never
 	}
 	sess.cr.readRaw(c.conn, &sess.stopping)
 	sess.ur.readRaw(upstream, &sess.stopping)

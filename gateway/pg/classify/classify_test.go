@@ -453,6 +453,8 @@ func TestKinds(t *testing.T) {
 		"TRUNCATE t":                         {"TRUNCATE TABLE"},
 		"CREATE USER u":                      {"CREATE USER"},
 		"EXPLAIN ANALYZE DELETE FROM t":      {"EXPLAIN"},
+		"DISCARD ALL":                        {"DISCARD ALL"},
+		"DEALLOCATE ALL":                     {"DEALLOCATE ALL"},
 		"not sql":                            nil,
 	} {
 		if got := c.Classify(sql).Kinds; !slices.Equal(got, want) {

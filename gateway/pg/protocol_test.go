@@ -88,6 +88,14 @@ func (r *raw) ready() ([]string, []string) {
 	return log, values
 }
 
+// requireUsable checks that the session still answers a query.
+func (r *raw) requireUsable() {
+	r.t.Helper()
+	r.send(&pgproto3.Query{String: "SELECT 'usable'"})
+	_, values := r.ready()
+	require.Equal(r.t, []string{"usable"}, values)
+}
+
 // settle reads what the server still owes (ReadyForQuery answers of Syncs
 // whose count may depend on timing) up to the answer of a marker query.
 func (r *raw) settle() {
@@ -753,9 +761,7 @@ func TestCopyInEndingsStayInStep(t *testing.T) {
 			log, values := r.ready()
 			require.Len(t, values, 6, "the secret rows came back, in step: %v", log)
 			requireMasked(t, values)
-			r.send(&pgproto3.Query{String: "SELECT 'still usable'"})
-			_, values = r.ready()
-			require.Equal(t, []string{"still usable"}, values)
+			r.requireUsable()
 		})
 	}
 }
@@ -985,9 +991,7 @@ func TestPortalOfRefusedBindIsNotRun(t *testing.T) {
 	require.Contains(t, strings.Join(log, "|"), "Error 42501 jitgate only runs portals bound in this session")
 	r.send(&pgproto3.Query{String: "ROLLBACK"})
 	r.ready()
-	r.send(&pgproto3.Query{String: "SELECT 'usable'"})
-	_, values := r.ready()
-	require.Equal(t, []string{"usable"}, values)
+	r.requireUsable()
 }
 
 // The parameters named portals hold are bounded per session; closing a
@@ -1204,9 +1208,7 @@ func TestCopyExecuteAfterServerErrorIsSkipped(t *testing.T) {
 		&pgproto3.Execute{}, &pgproto3.Sync{})
 	log, _, err := r.until(func(m pgproto3.BackendMessage) bool { _, ok := m.(*pgproto3.ReadyForQuery); return ok })
 	require.NoError(t, err, "the Sync is answered, as the server would: %v", log)
-	r.send(&pgproto3.Query{String: "SELECT 'usable'"})
-	_, values := r.ready()
-	require.Equal(t, []string{"usable"}, values)
+	r.requireUsable()
 }
 
 // DEALLOCATE ALL (and DISCARD ALL, which poolers send between clients)

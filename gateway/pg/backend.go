@@ -228,10 +228,10 @@ func (s *session) executePlan() *rowPlan {
 }
 
 // boundInTx follows a named portal the server created in the open
-// transaction. Portals closed since are let go of once they would make the
-// list longer than the portals a session may hold.
+// transaction. Portals closed or replaced since are let go of once the list
+// is twice as long as the portals a session may hold.
 func (s *session) boundInTx(p *portal) {
-	if len(s.txPortals) >= maxNamed {
+	if len(s.txPortals) >= 2*maxNamed {
 		s.txPortals = slices.DeleteFunc(s.txPortals, func(p *portal) bool { return p.dead.Load() })
 	}
 	s.txPortals = append(s.txPortals, p)

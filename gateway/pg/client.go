@@ -161,7 +161,6 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		return fmt.Errorf("bad Query: %w", err)
 	}
 	v := s.cls.Classify(sql)
-	s.forgetAll(v)
 	masked := s.shown(sql, v)
 	ev := s.event("query", masked, nil, v)
 	if pe := s.decide(ctx, v, masked, &ev); pe != nil {
@@ -184,6 +183,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		e.copy = s.describeCopyAlone(copyOut)
 	}
 	s.startCopyIn(&e, v.CopyIns)
+	s.forgetPrepared(v)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -350,6 +350,12 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 		}
 		s.portalBytes += p.size
 		p.named = true
+		if exists {
+			// Replaced here, and on the server unless it refuses the Bind
+			// (then this one is marked dead).
+			old.dead.Store(true)
+			old.params = nil
+		}
 	}
 	s.portals[name] = p
 	s.q.push(expectation{kind: expBind, port: p})
@@ -516,6 +522,7 @@ func (s *session) onExecute(msg []byte) error {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
 	s.startCopyIn(&e, p.stmt.verdict.CopyIns)
+	s.forgetPrepared(p.stmt.verdict)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -523,11 +530,17 @@ func (s *session) onExecute(msg []byte) error {
 
 // appendDescribePortal appends a Describe of the named portal to what goes
 // upstream, without a message of its own to allocate.
-// forgetAll drops what the gateway knows of the session's statements and
-// portals before a statement that drops them all on the server (poolers
-// send DISCARD ALL between clients); if it fails instead, the names are
-// unknown and refused, never wrong.
-func (s *session) forgetAll(v classify.Verdict) {
+// forgetPrepared drops what the gateway knows of the statements and
+// portals a statement about to run drops or replaces on the server: names
+// it prepares or deallocates in SQL, every statement for DEALLOCATE ALL,
+// and every portal too for DISCARD ALL (which poolers send between
+// clients). A Bind of a name prepared in SQL is decided again as the
+// EXECUTE it is; if the statement fails instead, the names are unknown
+// and refused, never wrong.
+func (s *session) forgetPrepared(v classify.Verdict) {
+	for _, name := range v.Renames {
+		delete(s.stmts, name)
+	}
 	for _, k := range v.Kinds {
 		switch k {
 		case "DISCARD ALL":

@@ -1126,7 +1126,7 @@ func TestClosedPortalsAreLetGo(t *testing.T) {
 	}
 	t.Logf("live portals %d, txPortals %d", len(s.portals), len(s.txPortals))
 	require.Empty(t, s.portals)
-	require.LessOrEqual(t, len(s.txPortals), maxNamed, "closed portals are let go of")
+	require.LessOrEqual(t, len(s.txPortals), 2*maxNamed, "closed portals are let go of")
 }
 
 // An unnamed Bind the server refuses before it replaces the unnamed portal
@@ -1225,4 +1225,141 @@ func TestDeallocateAllFreesStatementNames(t *testing.T) {
 	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 2"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
 	log, values := r.ready()
 	require.Equal(t, []string{"2"}, values, "%v", log)
+}
+
+// DEALLOCATE ALL sent through the extended protocol, as JDBC sends
+// everything, frees the names too.
+func TestExtendedDeallocateAllFreesNames(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Parse{Query: "DEALLOCATE ALL"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, _ := r.ready()
+	require.NotContains(t, strings.Join(log, "|"), "Error")
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 2"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log, values := r.ready()
+	require.Equal(t, []string{"2"}, values, "%v", log)
+}
+
+// A protocol statement deallocated in SQL and prepared again under its
+// name with SQL PREPARE is what runs at the next Bind: it is decided again
+// as the EXECUTE it is, and recorded as such, not as the old text.
+func TestSQLReprepareOfProtocolNameIsDecidedAgain(t *testing.T) {
+	for _, dealloc := range []string{"DEALLOCATE s", "extended DEALLOCATE ALL"} {
+		t.Run(dealloc, func(t *testing.T) {
+			rev := &fakeReviewer{answer: true}
+			h := newHarness(t, harnessOpts{risky: config.RiskyReview, reviewer: rev})
+			g := h.grant(bob, grants.AccessWrite, time.Hour)
+			r := h.raw(bob)
+			r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 'decoy'"}, &pgproto3.Sync{})
+			r.ready()
+			if dealloc == "DEALLOCATE s" {
+				r.send(&pgproto3.Query{String: "DEALLOCATE s"})
+			} else {
+				r.send(&pgproto3.Parse{Query: "DEALLOCATE ALL"}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			}
+			r.ready()
+			r.send(&pgproto3.Query{String: "PREPARE s AS DELETE FROM items"})
+			log, _ := r.ready()
+			t.Logf("prepare: %v", log)
+			rev.mu.Lock()
+			heldAfterPrepare := len(rev.held)
+			rev.mu.Unlock()
+			r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+			log, _ = r.ready()
+			t.Logf("execute: %v", log)
+			var n int
+			require.NoError(t, h.target.QueryRow(context.Background(), "SELECT count(*) FROM items").Scan(&n))
+			rev.mu.Lock()
+			held := len(rev.held)
+			rev.mu.Unlock()
+			ex := executeTexts(h, g)
+			t.Logf("items left %d, reviews at prepare %d, total %d, executes %q", n, heldAfterPrepare, held, ex)
+			require.Zero(t, n, "the approved DELETE ran")
+			require.Contains(t, ex, "EXECUTE s (prepared with SQL PREPARE)", "recorded as what ran")
+			require.NotContains(t, ex, "SELECT 'decoy'", "not as the old text")
+			require.Greater(t, held, heldAfterPrepare, "EXECUTE of an SQL-prepared risky statement is reviewed again")
+		})
+	}
+}
+
+// A portal name bound again and again in one transaction (closed in SQL,
+// which the gateway does not see) holds on to one portal's parameters, not
+// every one's.
+func TestReplacedPortalsAreLetGo(t *testing.T) {
+	s := fuzzSession(t, grants.AccessRead)
+	s.plans = map[string]*rowPlan{}
+	s.epoch = 1
+	enc := func(m interface{ Encode([]byte) ([]byte, error) }) []byte { b, _ := m.Encode(nil); return b }
+	client := func(ms ...pgproto3.FrontendMessage) {
+		for _, m := range ms {
+			b := enc(m)
+			require.NoError(t, s.track(b[0]))
+			require.NoError(t, s.onClientMessage(context.Background(), b[0], b))
+		}
+		s.uw = s.uw[:0]
+	}
+	backend := func(ms ...pgproto3.BackendMessage) {
+		for _, m := range ms {
+			b := enc(m)
+			require.NoError(t, s.onBackendMessage(b[0], b))
+		}
+		s.cw = s.cw[:0]
+	}
+	client(&pgproto3.Parse{Name: "s", Query: "SELECT $1::text"}, &pgproto3.Sync{})
+	backend(&pgproto3.ParseComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
+	client(&pgproto3.Query{String: "BEGIN"})
+	backend(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+	big := []byte(strings.Repeat("x", 64<<10))
+	const n = 2 * maxNamed
+	for i := 0; i < n; i++ {
+		client(&pgproto3.Bind{DestinationPortal: "X", PreparedStatement: "s", Parameters: [][]byte{big}}, &pgproto3.Sync{})
+		backend(&pgproto3.BindComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+		client(&pgproto3.Query{String: "CLOSE \"X\""})
+		backend(&pgproto3.CommandComplete{CommandTag: []byte("CLOSE CURSOR")}, &pgproto3.ReadyForQuery{TxStatus: 'T'})
+	}
+	held := 0
+	for _, p := range s.txPortals {
+		for _, v := range p.params {
+			held += len(v)
+		}
+	}
+	t.Logf("portals %d, portalBytes %d, txPortals %d, params held by txPortals %d MiB", len(s.portals), s.portalBytes, len(s.txPortals), held>>20)
+	require.LessOrEqual(t, len(s.txPortals), 2*maxNamed)
+	require.LessOrEqual(t, held, maxPortalBytes)
+}
+
+// A DISCARD ALL the gateway refuses never reaches the server, so the
+// session's statements and portals are still there.
+func TestRefusedDiscardAllForgetsNothing(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Bind{DestinationPortal: "P", PreparedStatement: "s"}, &pgproto3.Sync{})
+	r.ready()
+	r.send(&pgproto3.Query{String: "DISCARD ALL"})
+	log, _ := r.ready()
+	require.Contains(t, strings.Join(log, "|"), "Error 42501")
+	r.send(&pgproto3.Execute{Portal: "P"}, &pgproto3.Sync{})
+	log, values := r.ready()
+	r.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	log2, values2 := r.ready()
+	require.Equal(t, []string{"1"}, values, "portal P still on the server: %v", log)
+	require.Equal(t, []string{"1"}, values2, "statement s still on the server: %v", log2)
+}
+
+// executeTexts returns the recorded text of every Execute of a grant's
+// sessions.
+func executeTexts(h *harness, g grants.Grant) []string {
+	var out []string
+	for _, e := range h.events(g) {
+		if e.Kind == "execute" {
+			out = append(out, e.Statement)
+		}
+	}
+	return out
 }

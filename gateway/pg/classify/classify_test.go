@@ -463,6 +463,25 @@ func TestKinds(t *testing.T) {
 	}
 }
 
+// Renames lists the statement names a text prepares or deallocates in SQL:
+// the gateway's knowledge of protocol statements of those names is stale
+// once it runs.
+func TestRenames(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	for sql, want := range map[string][]string{
+		"PREPARE a AS SELECT 1; DEALLOCATE b": {"a", "b"},
+		"deallocate prepare \"Mixed\"":        {"Mixed"},
+		"DEALLOCATE ALL":                      nil,
+		"EXECUTE a":                           nil,
+		"SELECT 'PREPARE a AS SELECT 1'":      nil,
+	} {
+		if got := c.Classify(sql).Renames; !slices.Equal(got, want) {
+			t.Errorf("%q: Renames = %q, want %q", sql, got, want)
+		}
+	}
+}
+
 // CopyIns counts the statements that read COPY data from the client: the
 // gateway follows each to know which Syncs the server ignores.
 func TestCopyIns(t *testing.T) {

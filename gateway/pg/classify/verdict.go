@@ -11,6 +11,7 @@ type Verdict struct {
 	Reasons []string // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
 	Kinds   []string // statement tags, one per statement, e.g. "SELECT", "INSERT"
 	CopyIns int      // COPY ... FROM STDIN statements: each reads data from the client
+	Renames []string // names the text prepares or deallocates with SQL PREPARE and DEALLOCATE (DEALLOCATE ALL and DISCARD ALL are Kinds)
 }
 
 // merge folds the effects of o into v; Kinds are left alone because they
@@ -51,6 +52,7 @@ func (v *Verdict) refuse(reason string) {
 func (v Verdict) clone() Verdict {
 	v.Reasons = slices.Clone(v.Reasons)
 	v.Kinds = slices.Clone(v.Kinds)
+	v.Renames = slices.Clone(v.Renames)
 	return v
 }
 
@@ -61,5 +63,6 @@ func (v Verdict) clone() Verdict {
 func (v Verdict) shared() Verdict {
 	v.Reasons = slices.Clip(v.Reasons)
 	v.Kinds = slices.Clip(v.Kinds)
+	v.Renames = slices.Clip(v.Renames)
 	return v
 }

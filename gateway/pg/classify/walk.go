@@ -83,6 +83,7 @@ func (w *walker) visit(m proto.Message, in *messageInfo) bool {
 			w.ops = append(w.ops, sessionOp{kind: opDeallocateAll})
 		} else {
 			w.ops = append(w.ops, sessionOp{kind: opDeallocate, name: x.Name})
+			w.v.Renames = append(w.v.Renames, x.Name)
 		}
 	case *pg_query.CreateRoleStmt, *pg_query.AlterRoleStmt,
 		*pg_query.CreateUserMappingStmt, *pg_query.AlterUserMappingStmt,
@@ -184,6 +185,7 @@ func (w *walker) prepare(x *pg_query.PrepareStmt) {
 	}
 	w.v.merge(inner.v)
 	w.ops = append(w.ops, sessionOp{kind: opPrepare, name: x.Name, verdict: inner.v})
+	w.v.Renames = append(w.v.Renames, x.Name)
 }
 
 func (w *walker) cte(x *pg_query.CommonTableExpr) {

@@ -209,19 +209,16 @@ func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 }
 
 // executePlan is the plan of the rows of the Execute at the head of the
-// queue: from its statement's description, or from its portal's.
+// queue, from its portal's description.
 func (s *session) executePlan() *rowPlan {
 	e, ok := s.q.peek()
 	if !ok || e.kind != expExecute {
 		return nil
 	}
-	p := e.plan
-	if p == nil {
-		p = e.port.plan
-	}
+	p := e.port.plan
 	if p != nil && s.stale(p) {
-		// Built before a change of the schema that completed since (the
-		// client half plans an Execute when it is sent).
+		// Plans are cached by description: this one may be older than
+		// what the catalog knows now.
 		p = s.rowPlanOf(p.fields)
 	}
 	return p
@@ -398,12 +395,13 @@ func (s *session) onReady(msg []byte) error {
 	}
 	s.rows, s.sqlState, s.plan = 0, "", nil
 	s.copyOut, s.copyPlan = false, nil
-	if len(body(msg)) == 1 && body(msg)[0] == 'I' {
-		s.txEnded()
-	}
 	s.groupsDone++
-	if s.schemaTx && !e.swallow && len(body(msg)) == 1 && body(msg)[0] == 'I' {
-		s.schemaChanged(true)
+	if len(body(msg)) == 1 && body(msg)[0] == 'I' {
+		// No transaction is open: the server dropped its portals.
+		s.txEnded()
+		if s.schemaTx && !e.swallow {
+			s.schemaChanged(true)
+		}
 	}
 	return nil
 }

@@ -318,43 +318,9 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 	}
 	p.params = s.maskParams(p.params)
 	if name != "" {
-		if s.deadPortals.Swap(0) > 0 {
-			maps.DeleteFunc(s.portals, func(name string, p *portal) bool {
-				if dead := p.dead.Load(); dead && name != "" {
-					s.portalBytes -= p.size
-					p.params = nil
-					return true
-				}
-				return false
-			})
-		}
-		old, exists := s.portals[name]
-		if !exists && len(s.portals) >= maxNamed {
-			s.refuseInGroup(tooManyNamed("portals"))
+		if pe := s.keepNamed(name, p); pe != nil {
+			s.refuseInGroup(pe)
 			return nil
-		}
-		for _, v := range p.params {
-			p.size += len(v)
-		}
-		if exists {
-			s.portalBytes -= old.size
-		}
-		if s.portalBytes+p.size > maxPortalBytes {
-			if exists {
-				s.portalBytes += old.size
-			}
-			s.refuseInGroup(&pgError{severity: "ERROR", code: stateResources,
-				message: fmt.Sprintf("jitgate holds at most %d MiB of parameters of named portals per session", maxPortalBytes>>20),
-				hint:    "close the portals no longer needed, or use the unnamed portal"})
-			return nil
-		}
-		s.portalBytes += p.size
-		p.named = true
-		if exists {
-			// Replaced here, and on the server unless it refuses the Bind
-			// (then this one is marked dead).
-			old.dead.Store(true)
-			old.params = nil
 		}
 	}
 	s.portals[name] = p
@@ -364,6 +330,56 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 }
 
 var errBadBind = errors.New("bad Bind")
+
+// keepNamed makes room for a named portal within the session's bounds,
+// or says why there is none. The portal it replaces, if any, is let go.
+func (s *session) keepNamed(name string, p *portal) *pgError {
+	if s.deadPortals.Swap(0) > 0 {
+		maps.DeleteFunc(s.portals, func(name string, p *portal) bool {
+			if p.dead.Load() && name != "" {
+				s.letGo(p)
+				return true
+			}
+			return false
+		})
+	}
+	old, exists := s.portals[name]
+	if !exists && len(s.portals) >= maxNamed {
+		return tooManyNamed("portals")
+	}
+	for _, v := range p.params {
+		p.size += len(v)
+	}
+	freed := 0
+	if exists {
+		freed = old.size
+	}
+	if s.portalBytes-freed+p.size > maxPortalBytes {
+		return &pgError{severity: "ERROR", code: stateResources,
+			message: fmt.Sprintf("jitgate holds at most %d MiB of parameters of named portals per session", maxPortalBytes>>20),
+			hint:    "close the portals no longer needed, or use the unnamed portal"}
+	}
+	if exists {
+		// Replaced here, and on the server unless it refuses the Bind
+		// (then the new one is marked dead).
+		s.letGo(old)
+	}
+	s.portalBytes += p.size
+	p.named = true
+	return nil
+}
+
+// letGo marks a portal the server dropped or is about to, and gives back
+// what it held: its share of the named portals' parameter bound, and the
+// parameters themselves (a list of the transaction's portals may still
+// point at it). Callers take it out of portals, so it is let go once.
+func (s *session) letGo(p *portal) {
+	p.dead.Store(true)
+	if p.named {
+		s.portalBytes -= p.size
+	}
+	p.params = nil
+}
 
 // tooManyNamed refuses one more named statement or portal than a session
 // may hold.
@@ -528,8 +544,6 @@ func (s *session) onExecute(msg []byte) error {
 	return nil
 }
 
-// appendDescribePortal appends a Describe of the named portal to what goes
-// upstream, without a message of its own to allocate.
 // forgetPrepared drops what the gateway knows of the statements and
 // portals a statement about to run drops or replaces on the server: names
 // it prepares or deallocates in SQL, every statement for DEALLOCATE ALL,
@@ -555,6 +569,8 @@ func (s *session) forgetPrepared(v classify.Verdict) {
 	}
 }
 
+// appendDescribePortal appends a Describe of the named portal to what goes
+// upstream, without a message of its own to allocate.
 func appendDescribePortal(dst []byte, name string) []byte {
 	dst, at := appendMsg(dst, 'D')
 	dst = append(dst, 'P')
@@ -583,11 +599,7 @@ func (s *session) onClose(msg []byte) error {
 		if p := s.portals[name]; p != nil {
 			// Closed on the server once this reaches it, as far as what
 			// follows can tell.
-			p.dead.Store(true)
-			if p.named {
-				s.portalBytes -= p.size
-			}
-			p.params = nil
+			s.letGo(p)
 		}
 		delete(s.portals, name)
 	}

@@ -45,8 +45,6 @@ type expectation struct {
 	// port is the portal a Bind creates, or a Describe or Execute names;
 	// nil for a Describe of a name the gateway did not see bound.
 	port *portal
-	// plan masks an Execute's rows; nil until known.
-	plan *rowPlan
 	// copy is the description of a COPY's columns: filled in by a
 	// swallowed expDescribeStatement, used by the Query or Execute that
 	// runs the COPY.

@@ -125,11 +125,12 @@ type portal struct {
 	// 0 is never. Only within that epoch does the gateway know what the
 	// name holds on the server.
 	describedAt uint64
-	// dead is set by the backend half when the transaction the portal
-	// was bound in ended: the server dropped it.
+	// dead is set when the server dropped the portal or never made it:
+	// its Bind failed, its transaction ended (the backend half), or it
+	// was closed, replaced or discarded (the client half).
 	dead atomic.Bool
-	// size is the length of its parameters' text, kept for the recording
-	// of its Executes; named tells a named portal from the unnamed one.
+	// size is the length of its parameters' text, counted in the
+	// session's portalBytes for a named portal.
 	size  int
 	named bool
 	// plan masks its rows, from the answer to its last Describe. The

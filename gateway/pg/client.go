@@ -468,9 +468,12 @@ func formatOf(formats []int16, i int) int16 {
 	return 0
 }
 
+// maskParams makes a Bind's parameters what is recorded of them, once, at
+// the Bind: every Execute of the portal records the same slice, and an
+// earlier Execute's event may still be on its way to the database.
 func (s *session) maskParams(params []string) []string {
 	for i, p := range params {
-		params[i] = s.srv.cfg.Masker.String(p)
+		params[i] = storable(s.srv.cfg.Masker.String(p))
 	}
 	return params
 }
@@ -608,11 +611,10 @@ func (s *session) onClose(msg []byte) error {
 	return nil
 }
 
-// event starts the recording of a statement.
+// event starts the recording of a statement. params must already be
+// storable; event does not change them, as they may be shared with events
+// still queued.
 func (s *session) event(kind, masked string, params []string, v classify.Verdict) grants.SessionEvent {
-	for i, p := range params {
-		params[i] = storable(p)
-	}
 	return grants.SessionEvent{
 		SessionID: s.rec.ID, At: s.srv.cfg.Clock.Now(), Kind: kind, Statement: storable(masked), Params: params,
 		Classification: classification(v), Reason: strings.Join(v.Reasons, "; "), Decision: "allow",

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1193,6 +1194,39 @@ func TestFetchSizeAcrossSyncsStaysMasked(t *testing.T) {
 	r.ready()
 	require.Len(t, all, 6)
 	requireMasked(t, all)
+}
+
+// A portal executed a few rows at a time records its parameters, masked,
+// with every Execute: they are made what is recorded once, at the Bind,
+// and each Execute's event carries them as they were bound.
+func TestPortalParamsRecordedByEveryExecute(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	r := h.raw(bob)
+	r.send(&pgproto3.Query{String: "BEGIN"})
+	r.ready()
+	r.send(&pgproto3.Parse{Name: "s", Query: "SELECT n, $2::text AS t FROM generate_series(1, $1::int) AS n"},
+		&pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s", Parameters: [][]byte{[]byte("3"), []byte("password=hunter22")}},
+		&pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{})
+	r.ready()
+	for i := range 3 {
+		r.send(&pgproto3.Execute{Portal: "c", MaxRows: 1}, &pgproto3.Sync{})
+		log, values := r.ready()
+		require.Equal(t, strconv.Itoa(i+1), values[0], "%v", log)
+	}
+	r.send(&pgproto3.Query{String: "COMMIT"})
+	r.ready()
+	var params [][]string
+	for _, e := range h.events(g) {
+		if e.Kind == "execute" {
+			params = append(params, e.Params)
+		}
+	}
+	require.Len(t, params, 3)
+	for _, p := range params {
+		require.Equal(t, "3", p[0])
+		require.NotContains(t, p[1], "hunter22", "the parameter is recorded masked")
+	}
 }
 
 // A COPY FROM STDIN Execute sent after the server failed its group is

@@ -323,6 +323,8 @@ func (s *session) onBind(ctx context.Context, msg []byte) error {
 			return nil
 		}
 	}
+	s.binds++
+	p.bound = s.binds
 	s.portals[name] = p
 	s.q.push(expectation{kind: expBind, port: p})
 	s.send(msg)
@@ -550,10 +552,10 @@ func (s *session) onExecute(msg []byte) error {
 // forgetPrepared drops what the gateway knows of the statements and
 // portals a statement about to run drops or replaces on the server: names
 // it prepares or deallocates in SQL, every statement for DEALLOCATE ALL,
-// and every portal too for DISCARD ALL (which poolers send between
-// clients). A Bind of a name prepared in SQL is decided again as the
-// EXECUTE it is; if the statement fails instead, the names are unknown
-// and refused, never wrong.
+// every portal too for DISCARD ALL (which poolers send between clients),
+// and the portals its transaction statements and CLOSEs drop. A Bind of a
+// name prepared in SQL is decided again as the EXECUTE it is; if the
+// statement fails instead, the names are unknown and refused, never wrong.
 func (s *session) forgetPrepared(v classify.Verdict) {
 	for _, name := range v.Renames {
 		delete(s.stmts, name)
@@ -561,14 +563,89 @@ func (s *session) forgetPrepared(v classify.Verdict) {
 	for _, k := range v.Kinds {
 		switch k {
 		case "DISCARD ALL":
-			for _, p := range s.portals {
-				p.dead.Store(true)
-			}
-			s.deadPortals.Add(1)
+			s.dropBoundAfter(0)
 			fallthrough
 		case "DEALLOCATE ALL":
 			clear(s.stmts)
 		}
+	}
+	for _, op := range v.Portals {
+		s.portalOp(op)
+	}
+}
+
+// maxSavepoints bounds the savepoints a session follows. Past it the
+// oldest are forgotten, and a rollback to one of those drops every portal.
+const maxSavepoints = 1024
+
+// portalOp follows what one statement does to the server's portals. It
+// errs toward dropping: a portal the server still holds but the gateway
+// thinks dropped is refused, never run as something it is not. The
+// portals of a transaction a statement ends die with it, even those of a
+// transaction whose COMMIT the server skips after an earlier error: they
+// cannot run there either.
+func (s *session) portalOp(op classify.PortalOp) {
+	switch op.Kind {
+	case classify.EndTransaction:
+		s.dropBoundAfter(0)
+		clear(s.savepoints)
+		s.savepoints = s.savepoints[:0]
+	case classify.Savepoint:
+		if len(s.savepoints) == maxSavepoints {
+			n := copy(s.savepoints, s.savepoints[maxSavepoints/2:])
+			clear(s.savepoints[n:])
+			s.savepoints = s.savepoints[:n]
+		}
+		s.savepoints = append(s.savepoints, savepoint{name: op.Name, binds: s.binds})
+	case classify.Release:
+		if i := s.savepointIndex(op.Name); i >= 0 {
+			clear(s.savepoints[i:])
+			s.savepoints = s.savepoints[:i]
+		}
+	case classify.RollbackTo:
+		i := s.savepointIndex(op.Name)
+		if i < 0 {
+			// Never set, or forgotten: the server may roll back to
+			// before any portal the gateway knows.
+			s.dropBoundAfter(0)
+			return
+		}
+		s.dropBoundAfter(s.savepoints[i].binds)
+		clear(s.savepoints[i+1:])
+		s.savepoints = s.savepoints[:i+1]
+	case classify.CloseCursor:
+		if op.Name == "" {
+			s.dropBoundAfter(0)
+		} else if p := s.portals[op.Name]; p != nil {
+			p.dead.Store(true)
+			s.deadPortals.Add(1)
+		}
+	}
+}
+
+// savepointIndex finds the latest savepoint of that name, or -1: a name
+// set twice is rolled back to and released at its latest setting.
+func (s *session) savepointIndex(name string) int {
+	for i := len(s.savepoints) - 1; i >= 0; i-- {
+		if s.savepoints[i].name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// dropBoundAfter marks the portals bound after the mark'th Bind dead, all
+// of them for 0; the next named Bind lets them go.
+func (s *session) dropBoundAfter(mark uint64) {
+	n := 0
+	for _, p := range s.portals {
+		if p.bound > mark && !p.dead.Load() {
+			p.dead.Store(true)
+			n++
+		}
+	}
+	if n > 0 {
+		s.deadPortals.Add(1)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -1227,6 +1228,84 @@ func TestPortalParamsRecordedByEveryExecute(t *testing.T) {
 		require.Equal(t, "3", p[0])
 		require.NotContains(t, p[1], "hunter22", "the parameter is recorded masked")
 	}
+}
+
+// A named portal lives until its transaction ends, a rollback to a
+// savepoint set before it, or a CLOSE of its name, however that comes:
+// after any of them, the name is the server's to give to a cursor, and an
+// Execute of it is refused rather than recorded as the statement the
+// gateway once bound there. Rollbacks to savepoints set after the Bind
+// leave the portal running.
+func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	g := h.grant(bob, grants.AccessRead, time.Hour)
+	const bound = "SELECT 'bound' AS v"
+	for _, tc := range []struct {
+		before, after []string
+		extended      bool // the last of after goes through Parse/Bind/Execute
+		alive         bool
+	}{
+		{before: []string{"BEGIN"}, after: []string{"ROLLBACK AND CHAIN"}},
+		{before: []string{"BEGIN"}, after: []string{"ROLLBACK AND CHAIN"}, extended: true},
+		{before: []string{"BEGIN"}, after: []string{"ROLLBACK; BEGIN"}},
+		{before: []string{"BEGIN"}, after: []string{"COMMIT AND CHAIN"}},
+		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"ROLLBACK TO a"}},
+		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"ROLLBACK TO a"}, extended: true},
+		{before: []string{"BEGIN", "SAVEPOINT a", "SAVEPOINT b"}, after: []string{"RELEASE b", "ROLLBACK TO SAVEPOINT a"}},
+		{before: []string{"BEGIN"}, after: []string{"CLOSE c"}},
+		{before: []string{"BEGIN"}, after: []string{"CLOSE ALL"}},
+		{before: []string{"BEGIN"}, after: []string{"SAVEPOINT a", "ROLLBACK TO a"}, alive: true},
+		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"SAVEPOINT b", "ROLLBACK TO b", "RELEASE a"}, alive: true},
+		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"SAVEPOINT a", "ROLLBACK TO a"}, alive: true},
+	} {
+		name := strings.Join(append(tc.before, append([]string{"(bind c)"}, tc.after...)...), "; ")
+		if tc.extended {
+			name += " (extended)"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := h.raw(bob)
+			for _, q := range tc.before {
+				r.send(&pgproto3.Query{String: q})
+				r.ready()
+			}
+			r.send(&pgproto3.Parse{Name: "s", Query: bound}, &pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s"},
+				&pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{})
+			r.ready()
+			for i, q := range tc.after {
+				if tc.extended && i == len(tc.after)-1 {
+					r.send(&pgproto3.Parse{Query: q}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
+				} else {
+					r.send(&pgproto3.Query{String: q})
+				}
+				log, _ := r.ready()
+				require.NotContains(t, strings.Join(log, "|"), "Error", "%s", q)
+			}
+			if !tc.alive {
+				r.send(&pgproto3.Query{String: "DECLARE c CURSOR FOR SELECT 'cursor' AS v"})
+				log, _ := r.ready()
+				require.NotContains(t, strings.Join(log, "|"), "Error", "the server dropped c: the name is free")
+			}
+			r.send(&pgproto3.Execute{Portal: "c"}, &pgproto3.Sync{})
+			log, values := r.ready()
+			if tc.alive {
+				require.Equal(t, []string{"bound"}, values, "%v", log)
+			} else {
+				require.Contains(t, strings.Join(log, "|"), "Error 42501", "the gateway knows c is not what it bound")
+				require.Empty(t, values)
+			}
+			r.send(&pgproto3.Query{String: "ROLLBACK"})
+			r.ready()
+			r.requireUsable()
+		})
+	}
+	var executes []string
+	for _, e := range h.events(g) {
+		if e.Kind == "execute" {
+			executes = append(executes, e.Statement)
+		}
+	}
+	// Only the portals that lived ran, and were recorded, as bound.
+	require.Len(t, slices.DeleteFunc(executes, func(s string) bool { return s != bound }), 3)
 }
 
 // A COPY FROM STDIN Execute sent after the server failed its group is

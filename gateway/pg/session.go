@@ -51,6 +51,11 @@ type session struct {
 	cls     *classify.Session
 	stmts   map[string]*statement
 	portals map[string]*portal
+	// binds counts the Binds sent on; each portal knows its number, and
+	// each savepoint the number it was set at, to tell which portals a
+	// rollback to it drops.
+	binds      uint64
+	savepoints []savepoint
 	// inGroup is set while an extended-protocol group awaits its Sync.
 	inGroup bool
 	// skipping is set from a refusal inside a group to its Sync: the
@@ -133,9 +138,18 @@ type portal struct {
 	// session's portalBytes for a named portal.
 	size  int
 	named bool
+	// bound is the session's count of Binds at this one's.
+	bound uint64
 	// plan masks its rows, from the answer to its last Describe. The
 	// backend half alone sets and reads it.
 	plan *rowPlan
+}
+
+// savepoint is a SAVEPOINT the session sent, and the count of its Binds
+// then: the portals bound since are the ones a ROLLBACK TO it drops.
+type savepoint struct {
+	name  string
+	binds uint64
 }
 
 // maxNamed bounds the named prepared statements and the named portals a

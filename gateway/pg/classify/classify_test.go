@@ -482,6 +482,36 @@ func TestRenames(t *testing.T) {
 	}
 }
 
+// Portals lists, in order, the statements that drop the server's portals
+// or set the point a rollback drops them back to: the gateway's knowledge
+// of portals of those names is stale once they run.
+func TestPortalOps(t *testing.T) {
+	t.Parallel()
+	c := New(Options{})
+	end := PortalOp{Kind: EndTransaction}
+	for sql, want := range map[string][]PortalOp{
+		"COMMIT":                           {end},
+		"commit and chain":                 {end},
+		"END; BEGIN":                       {end},
+		"ROLLBACK AND CHAIN":               {end},
+		"abort":                            {end},
+		"PREPARE TRANSACTION 'tx1'; BEGIN": {end},
+		"SAVEPOINT a; RELEASE a; ROLLBACK TO SAVEPOINT \"B\"": {{Savepoint, "a"}, {Release, "a"}, {RollbackTo, "B"}},
+		"rollback to b":         {{RollbackTo, "b"}},
+		"CLOSE c; CLOSE ALL":    {{CloseCursor, "c"}, {CloseCursor, ""}},
+		"BEGIN; SELECT 1":       nil,
+		"COMMIT PREPARED 'tx1'": nil,
+		"SELECT 'COMMIT'":       nil,
+	} {
+		if got := c.Classify(sql).Portals; !slices.Equal(got, want) {
+			t.Errorf("%q: Portals = %v, want %v", sql, got, want)
+		}
+	}
+	if got := c.Classify("ROLLBACK TO a").Kinds; !slices.Equal(got, []string{"ROLLBACK TO SAVEPOINT"}) {
+		t.Errorf("ROLLBACK TO's kind is %q: a full ROLLBACK must be told from it", got)
+	}
+}
+
 // CopyIns counts the statements that read COPY data from the client: the
 // gateway follows each to know which Syncs the server ignores.
 func TestCopyIns(t *testing.T) {

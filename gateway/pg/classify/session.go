@@ -157,7 +157,7 @@ func (ps preparedSet) add(name string, v Verdict) bool {
 		}
 	}
 	v = v.shared()
-	v.Kinds, v.Renames = nil, nil
+	v.Kinds, v.Renames, v.Portals = nil, nil, nil
 	ps[name] = &prepared{verdict: v}
 	return true
 }

@@ -99,7 +99,7 @@ var transactionTags = map[pg_query.TransactionStmtKind]string{
 	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:          "ROLLBACK",
 	pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:         "SAVEPOINT",
 	pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:           "RELEASE",
-	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:       "ROLLBACK",
+	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:       "ROLLBACK TO SAVEPOINT",
 	pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:           "PREPARE TRANSACTION",
 	pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED:   "COMMIT PREPARED",
 	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED: "ROLLBACK PREPARED",

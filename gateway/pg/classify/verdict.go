@@ -4,15 +4,40 @@ import "slices"
 
 // Verdict is what a piece of SQL text does, merged over all its statements.
 type Verdict struct {
-	Write   bool     // changes data, schema, or server state (INSERT/UPDATE/DELETE/MERGE/DDL/COPY FROM/SELECT INTO/nextval/setval/LOCK/VACUUM...)
-	Risky   bool     // needs the resource's risky policy (allow/review/block)
-	Refuse  bool     // must be refused whatever the policy (cannot parse, too long/deep, changes how the server lexes input...)
-	Secret  bool     // its constants carry credentials (a role's password, a server's or subscription's connection options): show and record it through Redact
-	Reasons []string // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
-	Kinds   []string // statement tags, one per statement, e.g. "SELECT", "INSERT"
-	CopyIns int      // COPY ... FROM STDIN statements: each reads data from the client
-	Renames []string // names the text prepares or deallocates with SQL PREPARE and DEALLOCATE (DEALLOCATE ALL and DISCARD ALL are Kinds)
+	Write   bool       // changes data, schema, or server state (INSERT/UPDATE/DELETE/MERGE/DDL/COPY FROM/SELECT INTO/nextval/setval/LOCK/VACUUM...)
+	Risky   bool       // needs the resource's risky policy (allow/review/block)
+	Refuse  bool       // must be refused whatever the policy (cannot parse, too long/deep, changes how the server lexes input...)
+	Secret  bool       // its constants carry credentials (a role's password, a server's or subscription's connection options): show and record it through Redact
+	Reasons []string   // short human reasons for Risky and Refuse, e.g. "DROP TABLE", "DELETE without WHERE", "calls pg_read_file"
+	Kinds   []string   // statement tags, one per statement, e.g. "SELECT", "INSERT"
+	CopyIns int        // COPY ... FROM STDIN statements: each reads data from the client
+	Renames []string   // names the text prepares or deallocates with SQL PREPARE and DEALLOCATE (DEALLOCATE ALL and DISCARD ALL are Kinds)
+	Portals []PortalOp // what the text does to the server's portals, in the order of its statements
 }
+
+// PortalOp is a statement that drops portals, or marks which ones a later
+// statement will drop: the server keeps a portal only until its
+// transaction ends, a rollback to a savepoint set before the portal was
+// made, or a CLOSE of its name.
+type PortalOp struct {
+	Kind PortalOpKind
+	// Name is the savepoint's or the cursor's, as the server folds it;
+	// "" for CLOSE ALL.
+	Name string
+}
+
+// PortalOpKind says what a PortalOp does.
+type PortalOpKind uint8
+
+const (
+	// EndTransaction is COMMIT, ROLLBACK (also AND CHAIN, END, ABORT) and
+	// PREPARE TRANSACTION: every portal of the transaction is dropped.
+	EndTransaction PortalOpKind = iota + 1
+	Savepoint                   // SAVEPOINT Name
+	Release                     // RELEASE SAVEPOINT Name: its portals stay, now the enclosing level's
+	RollbackTo                  // ROLLBACK TO SAVEPOINT Name: portals made since it are dropped
+	CloseCursor                 // CLOSE Name, or CLOSE ALL
+)
 
 // merge folds the effects of o into v; Kinds are left alone because they
 // belong to the statements of the text, not to what they reach.
@@ -53,6 +78,7 @@ func (v Verdict) clone() Verdict {
 	v.Reasons = slices.Clone(v.Reasons)
 	v.Kinds = slices.Clone(v.Kinds)
 	v.Renames = slices.Clone(v.Renames)
+	v.Portals = slices.Clone(v.Portals)
 	return v
 }
 
@@ -64,5 +90,6 @@ func (v Verdict) shared() Verdict {
 	v.Reasons = slices.Clip(v.Reasons)
 	v.Kinds = slices.Clip(v.Kinds)
 	v.Renames = slices.Clip(v.Renames)
+	v.Portals = slices.Clip(v.Portals)
 	return v
 }

@@ -78,6 +78,8 @@ func (w *walker) visit(m proto.Message, in *messageInfo) bool {
 		}
 	case *pg_query.ExecuteStmt:
 		w.ops = append(w.ops, sessionOp{kind: opExecute, name: x.Name})
+	case *pg_query.ClosePortalStmt:
+		w.v.Portals = append(w.v.Portals, PortalOp{Kind: CloseCursor, Name: x.Portalname})
 	case *pg_query.DeallocateStmt:
 		if x.Isall || x.Name == "" {
 			w.ops = append(w.ops, sessionOp{kind: opDeallocateAll})
@@ -233,6 +235,9 @@ func (w *walker) securityDefiner(options []*pg_query.Node) {
 }
 
 func (w *walker) transaction(x *pg_query.TransactionStmt) {
+	if k := portalOps[x.Kind]; k != 0 {
+		w.v.Portals = append(w.v.Portals, PortalOp{Kind: k, Name: x.SavepointName})
+	}
 	switch x.Kind {
 	case pg_query.TransactionStmtKind_TRANS_STMT_PREPARE,
 		pg_query.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED,
@@ -241,6 +246,18 @@ func (w *walker) transaction(x *pg_query.TransactionStmt) {
 		w.v.risky(tag(x))
 	}
 	w.transactionModes(x.Options)
+}
+
+// portalOps are the transaction statements that drop portals or mark a
+// point to drop them back to. COMMIT PREPARED and ROLLBACK PREPARED end
+// another, already prepared, transaction and run outside any.
+var portalOps = map[pg_query.TransactionStmtKind]PortalOpKind{
+	pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:      EndTransaction,
+	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:    EndTransaction,
+	pg_query.TransactionStmtKind_TRANS_STMT_PREPARE:     EndTransaction,
+	pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:   Savepoint,
+	pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:     Release,
+	pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO: RollbackTo,
 }
 
 // transactionModes looks at the modes of BEGIN, START TRANSACTION, SET

@@ -66,7 +66,7 @@ bench-pg: ## pgbench and a wide-row query: direct, through a plain relay, and th
 	@$(DEV_PG) run -- go run ./internal/cmd/benchpg $(BENCHFLAGS)
 
 # Every fuzz target of a parser of bytes from the network, as package:target.
-FUZZ_TARGETS := ./gateway/pg:FuzzClientMessages ./gateway/pg:FuzzCopySplit ./gateway/pg/classify:FuzzClassify ./gateway/mask:FuzzAppend ./gateway/mask:FuzzShortcut
+FUZZ_TARGETS := ./gateway/pg:FuzzClientMessages ./gateway/pg:FuzzCopySplit ./gateway/pg/classify:FuzzClassify ./gateway/mask:FuzzAppend ./gateway/mask:FuzzShortcut ./grants:FuzzAppendJSONString
 FUZZTIME ?= 60s
 TEST_FUZZTIME ?= 1000x
 

@@ -1,12 +1,10 @@
 package grants
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -88,65 +86,48 @@ func (s *Store) GetSession(ctx context.Context, id uuid.UUID) (Session, error) {
 	return sessionFromRow(row), nil
 }
 
-// RecordEvents writes a batch of session events with one COPY. It runs at
-// the rate of statements, so what it builds for the COPY (the rows, the
-// parameters' JSON, the numbers) lives in buffers reused from batch to
-// batch instead of allocations per event.
+// RecordEvents writes a batch of session events with one COPY, as a block
+// per session (see eventblock.go). It runs at the rate of statements, so
+// what it builds the blocks in lives in buffers reused from batch to batch
+// instead of allocations per event.
 func (s *Store) RecordEvents(ctx context.Context, events []SessionEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
 	sc := eventScratches.Get().(*eventScratch)
 	defer sc.release()
-	rows := slices.Grow(sc.rows[:0], len(events))[:len(events)]
-	nums := slices.Grow(sc.nums[:0], 2*len(events))[:2*len(events)]
-	ends := slices.Grow(sc.ends[:0], len(events))[:len(events)]
-	sc.rows, sc.nums, sc.ends = rows, nums, ends
-	js := &sc.js
-	enc := json.NewEncoder(js)
-	enc.SetEscapeHTML(false)
-	for i, e := range events {
-		if e.Params != nil {
-			if err := enc.Encode(e.Params); err != nil {
-				return fmt.Errorf("encode params: %w", err)
-			}
-			js.Truncate(js.Len() - 1) // Encode's newline
-		}
-		ends[i] = js.Len()
-	}
-	all, start := js.Bytes(), 0
-	for i, e := range events {
-		var params []byte
-		if e.Params != nil {
-			params = all[start:ends[i]:ends[i]]
-		}
-		start = ends[i]
-		nums[2*i], nums[2*i+1] = e.Duration.Microseconds(), e.Rows
-		rows[i] = sqlc.InsertSessionEventsParams{
-			SessionID: pgUUID(e.SessionID), Seq: e.Seq, At: dbTime(e.At), Kind: e.Kind, Statement: e.Statement,
-			Params: params, Classification: e.Classification, Reason: e.Reason,
-			Decision: e.Decision, DurationUs: &nums[2*i], Rows: &nums[2*i+1], Sqlstate: e.SQLState,
-		}
-	}
-	if _, err := s.q.InsertSessionEvents(ctx, s.db, rows); err != nil {
+	if _, err := s.q.InsertSessionEventBlocks(ctx, s.db, sc.blocks(events)); err != nil {
 		return fmt.Errorf("record %d session events: %w", len(events), interpretError(err))
 	}
 	return nil
 }
 
-// eventScratch is what RecordEvents builds a batch in.
+// eventScratch is what RecordEvents builds a batch's blocks in.
 type eventScratch struct {
-	rows []sqlc.InsertSessionEventsParams
-	nums []int64
-	ends []int
-	js   bytes.Buffer
+	rows []sqlc.InsertSessionEventBlocksParams
+	// slots numbers the batch's sessions; of is each event's, starts
+	// where each session's events begin in order, next a cursor in it.
+	slots  map[uuid.UUID]int
+	of     []int
+	starts []int
+	next   []int
+	order  []int
+	// stmtIndex and stmts are a block's distinct statements; buf is the
+	// block being written.
+	stmtIndex map[string]int
+	stmts     []string
+	buf       []byte
 }
 
 var eventScratches = sync.Pool{New: func() any { return new(eventScratch) }}
 
 // release returns the scratch for the next batch, without the strings of
-// this one, and lets a buffer grown by an unusual batch go.
+// this one, and lets buffers grown by an unusual batch go.
 func (sc *eventScratch) release() {
 	clear(sc.rows)
-	sc.js.Reset()
-	if cap(sc.rows) > 1<<16 || sc.js.Cap() > 1<<24 {
+	sc.rows = sc.rows[:0]
+	clear(sc.stmtIndex)
+	if cap(sc.order) > 1<<16 || cap(sc.buf) > 2*maxBlockBytes || len(sc.slots) > 1<<12 {
 		return
 	}
 	eventScratches.Put(sc)

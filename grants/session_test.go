@@ -2,9 +2,13 @@ package grants_test
 
 import (
 	"context"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -85,4 +89,82 @@ func TestGrantChangesAreNotifiedOnCommit(t *testing.T) {
 
 	_, err = grants.ParseChange(`{"status":"revoked"}`)
 	require.Error(t, err)
+}
+
+// A batch holds the events of many sessions, interleaved, in the order
+// their statements finished. Each session's come back whole and in their
+// statements' order, whatever their text holds, and a batch too large for
+// one block per session is split rather than refused.
+func TestRecordEventsPacksEachSessionsEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	a, b := uuid.New(), uuid.New()
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	odd := []string{
+		"quote \" backslash \\ slash / tab \t newline \n cr \r bell \a",
+		"NUL \x00 here", "bad UTF-8 \xff\xfe end", "é ü 中文 🙂 \u2028", "",
+		`{"e":[[1]],"s":["json inside"]}`, "$1 $$dollar$$ 'quoted'",
+	}
+	var batch, wantA, wantB []grants.SessionEvent
+	for i := range 40 {
+		e := grants.SessionEvent{
+			Seq: int64(40 - i), At: at.Add(time.Duration(40-i) * 1500 * time.Nanosecond), Kind: "execute",
+			Statement: "SELECT $1", Params: []string{odd[i%len(odd)], strconv.Itoa(i)},
+			Classification: "read", Decision: "allow", Duration: time.Duration(i) * time.Microsecond, Rows: int64(i),
+		}
+		if i%3 == 0 {
+			e.Statement, e.Params, e.Reason, e.SQLState = odd[i%len(odd)], nil, odd[(i+1)%len(odd)], "42501"
+		}
+		if i%2 == 0 {
+			e.SessionID = a
+			wantA = append(wantA, e)
+		} else {
+			e.SessionID = b
+			wantB = append(wantB, e)
+		}
+		batch = append(batch, e)
+	}
+	require.NoError(t, s.RecordEvents(ctx, batch))
+	stored := func(e grants.SessionEvent) grants.SessionEvent {
+		// Stored as the server keeps time, and as jsonb keeps text.
+		e.At = e.At.Truncate(time.Microsecond)
+		clean := func(v string) string {
+			return strings.ToValidUTF8(strings.ReplaceAll(v, "\x00", `\0`), "\uFFFD")
+		}
+		e.Statement, e.Reason = clean(e.Statement), clean(e.Reason)
+		if e.Params != nil {
+			e.Params = slices.Clone(e.Params)
+			for i := range e.Params {
+				e.Params[i] = clean(e.Params[i])
+			}
+		}
+		return e
+	}
+	for id, want := range map[uuid.UUID][]grants.SessionEvent{a: wantA, b: wantB} {
+		slices.SortFunc(want, func(x, y grants.SessionEvent) int { return int(x.Seq - y.Seq) })
+		for i := range want {
+			want[i] = stored(want[i])
+		}
+		got, err := s.SessionEvents(ctx, id)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	require.Equal(t, 2, count(t, pool, "SELECT count(*) FROM session_event_blocks WHERE session_id IN ($1, $2)", a, b), "a block per session")
+
+	// Three events of 3 MiB each do not fit one block of 8 MiB.
+	big := uuid.New()
+	huge := strings.Repeat("x", 3<<20)
+	var large []grants.SessionEvent
+	for i := range 3 {
+		large = append(large, grants.SessionEvent{SessionID: big, Seq: int64(i + 1), At: at, Kind: "query", Statement: huge + strconv.Itoa(i)})
+	}
+	require.NoError(t, s.RecordEvents(ctx, large))
+	got, err := s.SessionEvents(ctx, big)
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	for i, e := range got {
+		require.Equal(t, huge+strconv.Itoa(i), e.Statement)
+	}
+	require.Equal(t, 2, count(t, pool, "SELECT count(*) FROM session_event_blocks WHERE session_id = $1", big))
 }

@@ -3,6 +3,7 @@ package migrations_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -29,7 +30,7 @@ func TestMigrationsGoDownAndUpAgain(t *testing.T) {
 	require.NoError(t, migrations.Check(ctx, pool))
 	var indexed bool
 	require.NoError(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_indexes
-		WHERE tablename = 'session_events' AND indexname = 'session_events_session_id')`).Scan(&indexed))
+		WHERE tablename = 'session_event_blocks' AND indexname = 'session_event_blocks_session')`).Scan(&indexed))
 	require.True(t, indexed, "session events are found by session")
 
 	down, err := p.DownTo(ctx, 0)
@@ -83,6 +84,55 @@ func TestSessionEventsSeqKeepsOrder(t *testing.T) {
 	require.NoError(t, err)
 	byIdentity("SELECT 4")
 	require.Equal(t, []string{"1 SELECT 1", "2 SELECT 2", "3 SELECT 3", "4 SELECT 4"}, order("id"))
+}
+
+// Migration 0007 keeps the rows recorded before it where they are and
+// shows them, with the blocks written after, through the session_events
+// view; a gateway from before it cannot write there and is told so as a
+// failure, not as bad data; going back down keeps every event.
+func TestSessionEventBlocksKeepEarlierRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, p := emptyDatabase(t)
+	_, err := p.UpTo(ctx, 6)
+	require.NoError(t, err)
+	sid := uuid.New()
+	_, err = pool.Exec(ctx, `INSERT INTO session_events (session_id, seq, at, kind, statement, params, duration_us, rows)
+		VALUES ($1, 1, '2026-12-01 10:00:00+00', 'query', 'SELECT 1', NULL, 5, 1)`, sid)
+	require.NoError(t, err)
+
+	_, err = p.UpTo(ctx, 7)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `INSERT INTO session_event_blocks (session_id, first_seq, last_seq, first_at, last_at, events)
+		VALUES ($1, 2, 3, '2026-12-01 10:00:01+00', '2026-12-01 10:00:01.5+00',
+		'{"e":[[3,500000,"execute",1,["a\\0"],"risky","DROP TABLE","block",0,0,"42501"],[2,0,"execute",0,null,"read","","allow",7,2,""]],"s":["SELECT 2","DROP TABLE t"]}')`, sid)
+	require.NoError(t, err)
+	list := func() []string {
+		rows, err := pool.Query(ctx, `SELECT concat_ws(' | ', seq, to_char(at AT TIME ZONE 'UTC', 'HH24:MI:SS.MS'), kind, statement,
+			coalesce(params::text, '-'), classification, reason, decision, duration_us, rows, sqlstate)
+			FROM session_events WHERE session_id = $1 ORDER BY seq`, sid)
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		return got
+	}
+	want := []string{
+		"1 | 10:00:00.000 | query | SELECT 1 | - |  |  |  | 5 | 1 | ",
+		"2 | 10:00:01.000 | execute | SELECT 2 | - | read |  | allow | 7 | 2 | ",
+		`3 | 10:00:01.500 | execute | DROP TABLE t | ["a\\0"] | risky | DROP TABLE | block | 0 | 0 | 42501`,
+	}
+	require.Equal(t, want, list())
+
+	// What a gateway older than 0007 sends.
+	_, err = pool.CopyFrom(ctx, pgx.Identifier{"session_events"}, []string{"session_id", "seq", "at", "kind"},
+		pgx.CopyFromRows([][]any{{sid, int64(4), time.Now(), "query"}}))
+	var pe *pgconn.PgError
+	require.ErrorAs(t, err, &pe)
+	require.NotContains(t, []string{"22", "23"}, pe.Code[:2], "SQLSTATE %s: an older recorder would set the event aside", pe.Code)
+
+	_, err = p.DownTo(ctx, 6)
+	require.NoError(t, err)
+	require.Equal(t, want, list(), "every event is kept going down")
 }
 
 // emptyDatabase returns a pool on a new empty database and a goose provider

@@ -24,13 +24,11 @@ SELECT * FROM sessions WHERE id = @id;
 -- name: ListSessionsByGrant :many
 SELECT * FROM sessions WHERE grant_id = @grant_id ORDER BY started_at, id;
 
--- name: InsertSessionEvents :copyfrom
-INSERT INTO session_events (
-    session_id, seq, at, kind, statement, params, classification, reason, decision,
-    duration_us, rows, sqlstate
+-- name: InsertSessionEventBlocks :copyfrom
+INSERT INTO session_event_blocks (
+    session_id, first_seq, last_seq, first_at, last_at, events
 ) VALUES (
-    @session_id, @seq, @at, @kind, @statement, @params, @classification, @reason, @decision,
-    @duration_us, @rows, @sqlstate
+    @session_id, @first_seq, @last_seq, @first_at, @last_at, @events
 );
 
 -- name: ListSessionEvents :many

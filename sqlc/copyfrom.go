@@ -9,13 +9,13 @@ import (
 	"context"
 )
 
-// iteratorForInsertSessionEvents implements pgx.CopyFromSource.
-type iteratorForInsertSessionEvents struct {
-	rows                 []InsertSessionEventsParams
+// iteratorForInsertSessionEventBlocks implements pgx.CopyFromSource.
+type iteratorForInsertSessionEventBlocks struct {
+	rows                 []InsertSessionEventBlocksParams
 	skippedFirstNextCall bool
 }
 
-func (r *iteratorForInsertSessionEvents) Next() bool {
+func (r *iteratorForInsertSessionEventBlocks) Next() bool {
 	if len(r.rows) == 0 {
 		return false
 	}
@@ -27,27 +27,21 @@ func (r *iteratorForInsertSessionEvents) Next() bool {
 	return len(r.rows) > 0
 }
 
-func (r iteratorForInsertSessionEvents) Values() ([]interface{}, error) {
+func (r iteratorForInsertSessionEventBlocks) Values() ([]interface{}, error) {
 	return []interface{}{
 		r.rows[0].SessionID,
-		r.rows[0].Seq,
-		r.rows[0].At,
-		r.rows[0].Kind,
-		r.rows[0].Statement,
-		r.rows[0].Params,
-		r.rows[0].Classification,
-		r.rows[0].Reason,
-		r.rows[0].Decision,
-		r.rows[0].DurationUs,
-		r.rows[0].Rows,
-		r.rows[0].Sqlstate,
+		r.rows[0].FirstSeq,
+		r.rows[0].LastSeq,
+		r.rows[0].FirstAt,
+		r.rows[0].LastAt,
+		r.rows[0].Events,
 	}, nil
 }
 
-func (r iteratorForInsertSessionEvents) Err() error {
+func (r iteratorForInsertSessionEventBlocks) Err() error {
 	return nil
 }
 
-func (q *Queries) InsertSessionEvents(ctx context.Context, db DBTX, arg []InsertSessionEventsParams) (int64, error) {
-	return db.CopyFrom(ctx, []string{"session_events"}, []string{"session_id", "seq", "at", "kind", "statement", "params", "classification", "reason", "decision", "duration_us", "rows", "sqlstate"}, &iteratorForInsertSessionEvents{rows: arg})
+func (q *Queries) InsertSessionEventBlocks(ctx context.Context, db DBTX, arg []InsertSessionEventBlocksParams) (int64, error) {
+	return db.CopyFrom(ctx, []string{"session_event_blocks"}, []string{"session_id", "first_seq", "last_seq", "first_at", "last_at", "events"}, &iteratorForInsertSessionEventBlocks{rows: arg})
 }

@@ -99,8 +99,47 @@ type Session struct {
 }
 
 type SessionEvent struct {
-	Seq            int64
 	SessionID      pgtype.UUID
+	Seq            int64
+	At             time.Time
+	Kind           string
+	Statement      string
+	Params         []byte
+	Classification string
+	Reason         string
+	Decision       string
+	DurationUs     *int64
+	Rows           *int64
+	Sqlstate       string
+}
+
+type SessionEventBlock struct {
+	SessionID pgtype.UUID
+	FirstSeq  int64
+	LastSeq   int64
+	FirstAt   time.Time
+	LastAt    time.Time
+	Events    string
+}
+
+type SessionEventBlocksUnpacked struct {
+	SessionID      uuid.UUID
+	Seq            int64
+	At             int32
+	Kind           interface{}
+	Statement      interface{}
+	Params         interface{}
+	Classification interface{}
+	Reason         interface{}
+	Decision       interface{}
+	DurationUs     int64
+	Rows           int64
+	Sqlstate       interface{}
+}
+
+type SessionEventRow struct {
+	Seq            int64
+	SessionID      uuid.UUID
 	At             time.Time
 	Kind           string
 	Statement      string

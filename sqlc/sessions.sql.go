@@ -66,23 +66,17 @@ func (q *Queries) GetSession(ctx context.Context, db DBTX, id uuid.UUID) (Sessio
 	return i, err
 }
 
-type InsertSessionEventsParams struct {
-	SessionID      pgtype.UUID
-	Seq            int64
-	At             time.Time
-	Kind           string
-	Statement      string
-	Params         []byte
-	Classification string
-	Reason         string
-	Decision       string
-	DurationUs     *int64
-	Rows           *int64
-	Sqlstate       string
+type InsertSessionEventBlocksParams struct {
+	SessionID pgtype.UUID
+	FirstSeq  int64
+	LastSeq   int64
+	FirstAt   time.Time
+	LastAt    time.Time
+	Events    string
 }
 
 const listSessionEvents = `-- name: ListSessionEvents :many
-SELECT seq, session_id, at, kind, statement, params, classification, reason, decision, duration_us, rows, sqlstate FROM session_events WHERE session_id = $1 ORDER BY seq
+SELECT session_id, seq, at, kind, statement, params, classification, reason, decision, duration_us, rows, sqlstate FROM session_events WHERE session_id = $1 ORDER BY seq
 `
 
 func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID pgtype.UUID) ([]SessionEvent, error) {
@@ -95,8 +89,8 @@ func (q *Queries) ListSessionEvents(ctx context.Context, db DBTX, sessionID pgty
 	for rows.Next() {
 		var i SessionEvent
 		if err := rows.Scan(
-			&i.Seq,
 			&i.SessionID,
+			&i.Seq,
 			&i.At,
 			&i.Kind,
 			&i.Statement,

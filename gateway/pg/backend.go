@@ -265,9 +265,21 @@ func (s *session) onCommandComplete(msg []byte) error {
 		s.schemaChanged(false)
 	}
 	if e.kind == expExecute {
+		s.settle(e, true)
 		s.finishExecute()
 	}
 	return nil
+}
+
+// settle tells the savepoints that the Query or Execute e, which sets or
+// removes some, ran (ok) or failed. One statement that fails changes no
+// savepoint, and one the server skips after an earlier error never ran:
+// only a Query of several statements that failed part way leaves them
+// unknown.
+func (s *session) settle(e expectation, ok bool) {
+	if e.portalOps != nil && (ok || e.multi) {
+		s.savepoints.settle(e.portalOps, e.binds, ok)
+	}
 }
 
 // commandRows reads the row count at the end of a CommandComplete tag
@@ -379,6 +391,9 @@ func (s *session) onReady(msg []byte) error {
 	}
 	s.q.pop()
 	s.groupFailed = false
+	if e.kind == expQuery {
+		s.settle(e, s.sqlState == "")
+	}
 	// The ReadyForQuery of the gateway's own Sync is not the client's.
 	if !e.swallow {
 		switch e.kind {
@@ -397,8 +412,10 @@ func (s *session) onReady(msg []byte) error {
 	s.copyOut, s.copyPlan = false, nil
 	s.groupsDone++
 	if len(body(msg)) == 1 && body(msg)[0] == 'I' {
-		// No transaction is open: the server dropped its portals.
+		// No transaction is open: the server dropped its portals and
+		// savepoints.
 		s.txEnded()
+		s.savepoints.forget()
 		if s.schemaTx && !e.swallow {
 			s.schemaChanged(true)
 		}

@@ -183,7 +183,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		e.copy = s.describeCopyAlone(copyOut)
 	}
 	s.startCopyIn(&e, v.CopyIns)
-	s.forgetPrepared(v)
+	s.forgetPrepared(&e, v)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -543,7 +543,7 @@ func (s *session) onExecute(msg []byte) error {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
 	s.startCopyIn(&e, p.stmt.verdict.CopyIns)
-	s.forgetPrepared(p.stmt.verdict)
+	s.forgetPrepared(&e, p.stmt.verdict)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -556,7 +556,8 @@ func (s *session) onExecute(msg []byte) error {
 // and the portals its transaction statements and CLOSEs drop. A Bind of a
 // name prepared in SQL is decided again as the EXECUTE it is; if the
 // statement fails instead, the names are unknown and refused, never wrong.
-func (s *session) forgetPrepared(v classify.Verdict) {
+// What it does to savepoints waits, on e, for the server to confirm it.
+func (s *session) forgetPrepared(e *expectation, v classify.Verdict) {
 	for _, name := range v.Renames {
 		delete(s.stmts, name)
 	}
@@ -569,50 +570,28 @@ func (s *session) forgetPrepared(v classify.Verdict) {
 			clear(s.stmts)
 		}
 	}
+	if len(v.Portals) > 0 {
+		e.portalOps, e.binds, e.multi = v.Portals, s.binds, len(v.Kinds) > 1
+	}
 	for _, op := range v.Portals {
 		s.portalOp(op)
 	}
 }
 
-// maxSavepoints bounds the savepoints a session follows. Past it the
-// oldest are forgotten, and a rollback to one of those drops every portal.
-const maxSavepoints = 1024
-
-// portalOp follows what one statement does to the server's portals. It
-// errs toward dropping: a portal the server still holds but the gateway
-// thinks dropped is refused, never run as something it is not. The
-// portals of a transaction a statement ends die with it, even those of a
-// transaction whose COMMIT the server skips after an earlier error: they
-// cannot run there either.
+// portalOp drops, as a statement is sent, the portals it may drop on the
+// server. It errs toward dropping: a portal the server still holds but the
+// gateway thinks dropped is refused, never run as something it is not.
+// So the portals of a transaction a statement ends die with it even when
+// the server skips the statement after an earlier error (they cannot run
+// in that transaction either), and a rollback to a savepoint the server
+// has not confirmed drops every portal.
 func (s *session) portalOp(op classify.PortalOp) {
 	switch op.Kind {
 	case classify.EndTransaction:
 		s.dropBoundAfter(0)
-		clear(s.savepoints)
-		s.savepoints = s.savepoints[:0]
-	case classify.Savepoint:
-		if len(s.savepoints) == maxSavepoints {
-			n := copy(s.savepoints, s.savepoints[maxSavepoints/2:])
-			clear(s.savepoints[n:])
-			s.savepoints = s.savepoints[:n]
-		}
-		s.savepoints = append(s.savepoints, savepoint{name: op.Name, binds: s.binds})
-	case classify.Release:
-		if i := s.savepointIndex(op.Name); i >= 0 {
-			clear(s.savepoints[i:])
-			s.savepoints = s.savepoints[:i]
-		}
 	case classify.RollbackTo:
-		i := s.savepointIndex(op.Name)
-		if i < 0 {
-			// Never set, or forgotten: the server may roll back to
-			// before any portal the gateway knows.
-			s.dropBoundAfter(0)
-			return
-		}
-		s.dropBoundAfter(s.savepoints[i].binds)
-		clear(s.savepoints[i+1:])
-		s.savepoints = s.savepoints[:i+1]
+		mark, _ := s.savepoints.markOf(op.Name)
+		s.dropBoundAfter(mark)
 	case classify.CloseCursor:
 		if op.Name == "" {
 			s.dropBoundAfter(0)
@@ -621,17 +600,6 @@ func (s *session) portalOp(op classify.PortalOp) {
 			s.deadPortals.Add(1)
 		}
 	}
-}
-
-// savepointIndex finds the latest savepoint of that name, or -1: a name
-// set twice is rolled back to and released at its latest setting.
-func (s *session) savepointIndex(name string) int {
-	for i := len(s.savepoints) - 1; i >= 0; i-- {
-		if s.savepoints[i].name == name {
-			return i
-		}
-	}
-	return -1
 }
 
 // dropBoundAfter marks the portals bound after the mark'th Bind dead, all

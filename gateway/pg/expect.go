@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jitgate/jitgate/gateway"
+	"github.com/jitgate/jitgate/gateway/pg/classify"
 )
 
 // expKind is what the server will answer to a message the client side sent
@@ -55,6 +56,13 @@ type expectation struct {
 	// copyIn follows the COPY FROM STDIN of a Query or Execute; it is
 	// told when the expectation leaves the queue.
 	copyIn *copyIn
+	// portalOps are the transaction statements and CLOSEs of a Query or
+	// Execute, and binds the session's count of Binds when it was sent:
+	// once the server has run them all, the savepoints they set or
+	// remove are known (savepointList.settle).
+	portalOps []classify.PortalOp
+	binds     uint64
+	multi     bool // a Query of several statements
 	// rec is the recording of a Query or Execute; nil for the others.
 	rec   *gateway.Pending
 	start time.Time

@@ -1257,8 +1257,29 @@ func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
 		{before: []string{"BEGIN"}, after: []string{"SAVEPOINT a", "ROLLBACK TO a"}, alive: true},
 		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"SAVEPOINT b", "ROLLBACK TO b", "RELEASE a"}, alive: true},
 		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"SAVEPOINT a", "ROLLBACK TO a"}, alive: true},
+		// A SAVEPOINT the server refuses (the transaction failed) is not
+		// the one a ROLLBACK TO of its name returns to.
+		{before: []string{"BEGIN", "SAVEPOINT a"}, after: []string{"!SELECT 1/0", "!SAVEPOINT a", "ROLLBACK TO a"}},
+		// A RELEASE the server skips after an error in its group
+		// released nothing.
+		{before: []string{"BEGIN"}, after: []string{"SAVEPOINT a", "|SELECT 1/0|RELEASE a", "ROLLBACK TO a"}, alive: true},
+		// JDBC's autosave: a savepoint sent with the statement that then
+		// fails, and a rollback to it, leave the fetch-size portal bound
+		// before them.
+		{before: []string{"BEGIN"}, after: []string{"|SAVEPOINT PGJDBC_AUTOSAVE|SELECT 1/0", "ROLLBACK TO SAVEPOINT PGJDBC_AUTOSAVE"}, alive: true},
+		// Past the savepoints the gateway follows, it forgets rather
+		// than guesses: the first y, before the Bind, is what the
+		// server returns to once r (and every y after it) is released.
+		{before: []string{"BEGIN", "SAVEPOINT y"}, after: []string{"SAVEPOINT r", strings.Repeat("SAVEPOINT y;", 1100), "RELEASE r", "ROLLBACK TO y"}},
 	} {
-		name := strings.Join(append(tc.before, append([]string{"(bind c)"}, tc.after...)...), "; ")
+		var steps []string
+		for _, q := range append(tc.before, append([]string{"(bind c)"}, tc.after...)...) {
+			if len(q) > 30 {
+				q = q[:30] + "..."
+			}
+			steps = append(steps, q)
+		}
+		name := strings.Join(steps, "; ")
 		if tc.extended {
 			name += " (extended)"
 		}
@@ -1271,14 +1292,29 @@ func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
 			r.send(&pgproto3.Parse{Name: "s", Query: bound}, &pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s"},
 				&pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{})
 			r.ready()
+			// A step starting with ! fails; one starting with | is a
+			// pipelined group of |-separated statements, whose errors
+			// are expected.
 			for i, q := range tc.after {
-				if tc.extended && i == len(tc.after)-1 {
+				failing := strings.HasPrefix(q, "!") || strings.HasPrefix(q, "|")
+				switch {
+				case strings.HasPrefix(q, "|"):
+					var group []pgproto3.FrontendMessage
+					for _, sql := range strings.Split(q[1:], "|") {
+						group = append(group, &pgproto3.Parse{Query: sql}, &pgproto3.Bind{}, &pgproto3.Execute{})
+					}
+					r.send(append(group, &pgproto3.Sync{})...)
+				case tc.extended && i == len(tc.after)-1:
 					r.send(&pgproto3.Parse{Query: q}, &pgproto3.Bind{}, &pgproto3.Execute{}, &pgproto3.Sync{})
-				} else {
-					r.send(&pgproto3.Query{String: q})
+				default:
+					r.send(&pgproto3.Query{String: strings.TrimPrefix(q, "!")})
 				}
 				log, _ := r.ready()
-				require.NotContains(t, strings.Join(log, "|"), "Error", "%s", q)
+				if failing {
+					require.Contains(t, strings.Join(log, "|"), "Error", "%s", q)
+				} else {
+					require.NotContains(t, strings.Join(log, "|"), "Error", "%s", q)
+				}
 			}
 			if !tc.alive {
 				r.send(&pgproto3.Query{String: "DECLARE c CURSOR FOR SELECT 'cursor' AS v"})
@@ -1305,7 +1341,7 @@ func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
 		}
 	}
 	// Only the portals that lived ran, and were recorded, as bound.
-	require.Len(t, slices.DeleteFunc(executes, func(s string) bool { return s != bound }), 3)
+	require.Len(t, slices.DeleteFunc(executes, func(s string) bool { return s != bound }), 5)
 }
 
 // A COPY FROM STDIN Execute sent after the server failed its group is

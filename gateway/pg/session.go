@@ -54,8 +54,7 @@ type session struct {
 	// binds counts the Binds sent on; each portal knows its number, and
 	// each savepoint the number it was set at, to tell which portals a
 	// rollback to it drops.
-	binds      uint64
-	savepoints []savepoint
+	binds uint64
 	// inGroup is set while an extended-protocol group awaits its Sync.
 	inGroup bool
 	// skipping is set from a refusal inside a group to its Sync: the
@@ -97,6 +96,8 @@ type session struct {
 	rows     int64
 	sqlState string
 	copyOut  bool
+	// savepoints are the open transaction's, as the server confirmed them.
+	savepoints savepointList
 	// txPortals are the named portals bound in the open transaction.
 	txPortals []*portal
 	// groupFailed: an error ended the running extended-protocol group,
@@ -143,13 +144,6 @@ type portal struct {
 	// plan masks its rows, from the answer to its last Describe. The
 	// backend half alone sets and reads it.
 	plan *rowPlan
-}
-
-// savepoint is a SAVEPOINT the session sent, and the count of its Binds
-// then: the portals bound since are the ones a ROLLBACK TO it drops.
-type savepoint struct {
-	name  string
-	binds uint64
 }
 
 // maxNamed bounds the named prepared statements and the named portals a

@@ -2,6 +2,7 @@ package grants
 
 import (
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -99,22 +100,19 @@ func blockEnd(events []SessionEvent, idx []int) int {
 
 // block encodes one block of the events at idx, all of one session.
 func (sc *eventScratch) block(events []SessionEvent, idx []int) sqlc.InsertSessionEventBlocksParams {
+	// Times are compared as the server keeps them, in microseconds of
+	// the wall clock: Before and After would use the monotonic reading,
+	// which a clock step during the batch sets apart from the wall time
+	// stored.
 	first := &events[idx[0]]
-	firstAt, lastAt, firstSeq, lastSeq := first.At, first.At, first.Seq, first.Seq
+	base, last := first.At.UnixMicro(), first.At.UnixMicro()
+	firstSeq, lastSeq := first.Seq, first.Seq
 	for _, i := range idx[1:] {
 		e := &events[i]
-		if e.At.Before(firstAt) {
-			firstAt = e.At
-		}
-		if e.At.After(lastAt) {
-			lastAt = e.At
-		}
+		at := e.At.UnixMicro()
+		base, last = min(base, at), max(last, at)
 		firstSeq, lastSeq = min(firstSeq, e.Seq), max(lastSeq, e.Seq)
 	}
-	// The server keeps microseconds: offsets are taken between times cut
-	// to them as it cuts first_at, so each event reads back as it would
-	// have been stored alone.
-	base := firstAt.UnixMicro()
 
 	clear(sc.stmtIndex)
 	if sc.stmtIndex == nil {
@@ -179,7 +177,7 @@ func (sc *eventScratch) block(events []SessionEvent, idx []int) sqlc.InsertSessi
 	return sqlc.InsertSessionEventBlocksParams{
 		SessionID: pgtype.UUID{Bytes: first.SessionID, Valid: true},
 		FirstSeq:  firstSeq, LastSeq: lastSeq,
-		FirstAt: dbTime(firstAt), LastAt: dbTime(lastAt),
+		FirstAt: time.UnixMicro(base).UTC(), LastAt: time.UnixMicro(last).UTC(),
 		Events: string(b),
 	}
 }

@@ -151,6 +151,10 @@ func TestRecordEventsPacksEachSessionsEvents(t *testing.T) {
 		require.Equal(t, want, got)
 	}
 	require.Equal(t, 2, count(t, pool, "SELECT count(*) FROM session_event_blocks WHERE session_id IN ($1, $2)", a, b), "a block per session")
+	require.Zero(t, count(t, pool, `SELECT count(*) FROM session_event_blocks b
+		WHERE session_id IN ($1, $2) AND (first_seq, last_seq, first_at, last_at) IS DISTINCT FROM
+			(SELECT (min(seq), max(seq), min(at), max(at)) FROM session_events e WHERE e.session_id = b.session_id)`, a, b),
+		"a block's bounds are those of its events")
 
 	// Three events of 3 MiB each do not fit one block of 8 MiB.
 	big := uuid.New()

@@ -11,6 +11,10 @@
 -- statement, for reading: the blocks unpacked, and the rows written before
 -- this migration, kept where they are.
 --
+-- Whatever comes to prune recordings deletes from both session_event_rows
+-- and session_event_blocks (by session_id, or by last_at: reading by time
+-- without unpacking every block goes through first_at and last_at).
+--
 -- events is text, not jsonb: the server checks it is UTF-8 and stores it,
 -- where jsonb would parse every event on the write path. The view parses
 -- it on reading.

@@ -439,14 +439,21 @@ func errorCode(msg []byte) string {
 }
 
 // maskNotice masks the text fields of an ErrorResponse or NoticeResponse,
-// which can echo values ("Key (email)=(alice@example.com) already exists").
+// which can echo values ("Key (email)=(alice@example.com) already exists"):
+// the values of data and constraint errors are hidden (errvalues.go), and
+// the detectors run over every field.
 func (s *session) maskNotice(dst, msg []byte) []byte {
 	fields := body(msg)
+	code := []byte(errorCode(msg))
 	changed := false
 	for b := fields; len(b) > 1 && b[0] != 0; {
 		v, rest, err := cbytes(b[1:])
 		if err != nil {
 			return append(dst, msg...)
+		}
+		if _, did := hideErrorValues(code, b[0], v); did {
+			changed = true
+			break
 		}
 		if _, did := s.srv.cfg.Masker.Append(nil, v); did {
 			changed = true
@@ -460,6 +467,7 @@ func (s *session) maskNotice(dst, msg []byte) []byte {
 	dst, at := appendMsg(dst, msg[0])
 	for b := fields; len(b) > 1 && b[0] != 0; {
 		v, rest, _ := cbytes(b[1:])
+		v, _ = hideErrorValues(code, b[0], v)
 		dst = append(dst, b[0])
 		dst, _ = s.srv.cfg.Masker.Append(dst, v)
 		dst = append(dst, 0)

@@ -1,0 +1,70 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/require"
+
+	"github.com/jitgate/jitgate/grants"
+)
+
+func TestHideErrorValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code string
+		typ  byte
+		in   string
+		want string
+	}{
+		{"22P02", 'M', `invalid input syntax for type integer: "hunter2"`, `invalid input syntax for type integer: "***"`},
+		{"22P02", 'M', `invalid input syntax for type json: "a"b"`, `invalid input syntax for type json: "***"`},
+		{"22007", 'M', `invalid input syntax for type date: "half a "secret"`, `invalid input syntax for type date: "***"`},
+		{"22008", 'H', `Perhaps you need a different "datestyle" setting.`, `Perhaps you need a different "datestyle" setting.`},
+		{"22P02", 'W', `COPY users, line 1, column ssn: "123-45-6789"`, `COPY users, line 1, column ssn: "***"`},
+		{"22001", 'M', `value too long for type character varying(5)`, `value too long for type character varying(5)`},
+		{"23505", 'D', `Key (email)=(alice@example.com) already exists.`, `Key (email)=(***) already exists.`},
+		{"23505", 'D', `Key (a, b)=(x) y), z) already exists.`, `Key (a, b)=(***) already exists.`},
+		{"23503", 'D', `Key (owner)=(42) is not present in table "people".`, `Key (owner)=(***) is not present in table "people".`},
+		{"23P01", 'D', `Key (r)=([1,5)) conflicts with existing key (r)=([2,3)).`, `Key (r)=(***).`},
+		{"23502", 'D', `Failing row contains (null, alice@example.com, hunter2).`, `Failing row contains (***).`},
+		{"23514", 'D', `something new: hunter2`, `***`},
+		{"23505", 'M', `duplicate key value violates unique constraint "users_email_key"`, `duplicate key value violates unique constraint "users_email_key"`},
+		{"42703", 'M', `column "hunter" does not exist`, `column "hunter" does not exist`},
+		{"42P01", 'D', `Key (a)=(b)`, `Key (a)=(b)`},
+	} {
+		got, changed := hideErrorValues([]byte(tc.code), tc.typ, []byte(tc.in))
+		if string(got) != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("%s %c %q: got %q (changed %v), want %q", tc.code, tc.typ, tc.in, got, changed, tc.want)
+		}
+	}
+}
+
+// A value masked in rows does not come back in an error about it: a cast
+// that fails, a row that breaks a constraint.
+func TestErrorsDoNotEchoValues(t *testing.T) {
+	h := newHarness(t, harnessOpts{risky: "allow"})
+	h.grant(bob, grants.AccessWrite, time.Hour)
+	conn := h.connect(bob)
+	ctx := context.Background()
+	for sql, want := range map[string]string{
+		"SELECT password::int FROM users WHERE id = 1":                                                 "22P02",
+		"SELECT ssn::text::date FROM users WHERE id = 1":                                               "22008",
+		"INSERT INTO users SELECT NULL, email, note, password, api_token, ssn FROM users WHERE id = 1": "23502",
+		"INSERT INTO users SELECT id, email, note, password, api_token, ssn FROM users WHERE id = 1":   "23505",
+	} {
+		_, err := conn.Exec(ctx, sql)
+		var pe *pgconn.PgError
+		require.True(t, errors.As(err, &pe), "%s: %v", sql, err)
+		require.Equal(t, want, pe.Code, "%s: %s", sql, pe.Message)
+		all := strings.Join([]string{pe.Message, pe.Detail, pe.Hint, pe.Where}, " | ")
+		for _, secret := range []string{"hunter2", "123456789", "alice@example.com"} {
+			require.NotContains(t, all, secret, sql)
+		}
+		t.Logf("%s: %s", sql, all)
+	}
+}

@@ -445,13 +445,15 @@ func errorCode(msg []byte) string {
 func (s *session) maskNotice(dst, msg []byte) []byte {
 	fields := body(msg)
 	code := []byte(errorCode(msg))
+	head, _ := s.q.peek()
+	stmt := head.statement()
 	changed := false
 	for b := fields; len(b) > 1 && b[0] != 0; {
 		v, rest, err := cbytes(b[1:])
 		if err != nil {
 			return append(dst, msg...)
 		}
-		if _, did := hideErrorValues(code, b[0], v); did {
+		if _, did := hideErrorValues(code, b[0], v, stmt); did {
 			changed = true
 			break
 		}
@@ -467,7 +469,7 @@ func (s *session) maskNotice(dst, msg []byte) []byte {
 	dst, at := appendMsg(dst, msg[0])
 	for b := fields; len(b) > 1 && b[0] != 0; {
 		v, rest, _ := cbytes(b[1:])
-		v, _ = hideErrorValues(code, b[0], v)
+		v, _ = hideErrorValues(code, b[0], v, stmt)
 		dst = append(dst, b[0])
 		dst, _ = s.srv.cfg.Masker.Append(dst, v)
 		dst = append(dst, 0)

@@ -178,7 +178,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		s.refuseQuery(recorderBehind)
 		return nil
 	}
-	e := expectation{kind: expQuery, rec: rec, start: time.Now(), ddl: changesSchema(v)}
+	e := expectation{kind: expQuery, sql: masked, rec: rec, start: time.Now(), ddl: changesSchema(v)}
 	if copyOut != nil {
 		e.copy = s.describeCopyAlone(copyOut)
 	}

@@ -1,6 +1,9 @@
 package pg
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // Errors of SQLSTATE classes 22 (data exception) and 23 (integrity
 // constraint violation) echo the values they failed on: `SELECT
@@ -10,6 +13,12 @@ import "bytes"
 // error, so these values are hidden whatever column they came from; the
 // detectors still run over what is left. Identifiers (constraint,
 // relation and column names) are kept: they are what the error is about.
+//
+// Other errors quote identifiers, and values that were taken for one:
+// `SELECT password::regclass` answers `relation "hunter2" does not exist`.
+// There a quoted name is kept only when the statement itself (as the
+// gateway shows it, masked) holds it, as `column "foo" does not exist`
+// does for the `foo` it was sent.
 
 // hiddenValue stands in for a value an error echoed.
 const hiddenValue = "***"
@@ -23,8 +32,11 @@ func hidesValues(code []byte) bool {
 // hideErrorValues returns the field of type typ (an ErrorResponse or
 // NoticeResponse field code) with the values it echoes hidden, and
 // whether it changed anything. code is the error's SQLSTATE.
-func hideErrorValues(code []byte, typ byte, v []byte) ([]byte, bool) {
+func hideErrorValues(code []byte, typ byte, v []byte, stmt string) ([]byte, bool) {
 	if !hidesValues(code) {
+		if typ == 'M' || typ == 'D' || typ == 'W' {
+			return hideUnsent(v, stmt)
+		}
 		return v, false
 	}
 	switch {
@@ -57,6 +69,56 @@ func hideQuoted(v []byte) ([]byte, bool) {
 	out = append(out, v[:i+1]...)
 	out = append(out, hiddenValue...)
 	return append(out, v[j:]...), true
+}
+
+// hideUnsent hides, from the first quoted name the statement does not
+// hold as a word (compared without case, as unquoted names are folded) to
+// the last quote, what the field quotes.
+func hideUnsent(v []byte, stmt string) ([]byte, bool) {
+	last := bytes.LastIndexByte(v, '"')
+	for i := 0; i < last; {
+		open := bytes.IndexByte(v[i:], '"')
+		if open < 0 {
+			break
+		}
+		open += i
+		end := bytes.IndexByte(v[open+1:], '"')
+		if end < 0 {
+			break
+		}
+		end += open + 1
+		if name := v[open+1 : end]; len(name) > 0 && !containsFold(stmt, name) {
+			out := make([]byte, 0, open+1+len(hiddenValue)+len(v)-last)
+			out = append(out, v[:open+1]...)
+			out = append(out, hiddenValue...)
+			return append(out, v[last:]...), true
+		}
+		i = end + 1
+	}
+	return v, false
+}
+
+// containsFold reports whether s holds name as a word of its own (not
+// inside a longer name), ignoring case.
+func containsFold(s string, name []byte) bool {
+	s, n := strings.ToLower(s), strings.ToLower(string(name))
+	for at := 0; ; {
+		i := strings.Index(s[at:], n)
+		if i < 0 {
+			return false
+		}
+		i += at
+		end := i + len(n)
+		if (i == 0 || !nameByte(s[i-1])) && (end == len(s) || !nameByte(s[end])) {
+			return true
+		}
+		at = i + 1
+	}
+}
+
+// nameByte reports whether c can continue an unquoted SQL name.
+func nameByte(c byte) bool {
+	return c == '_' || c == '$' || c >= 0x80 || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // hideKeyValues hides the values of a class 23 detail: "Key (a, b)=(1, x)

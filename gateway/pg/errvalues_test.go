@@ -20,24 +20,32 @@ func TestHideErrorValues(t *testing.T) {
 		typ  byte
 		in   string
 		want string
+		stmt string
 	}{
-		{"22P02", 'M', `invalid input syntax for type integer: "hunter2"`, `invalid input syntax for type integer: "***"`},
-		{"22P02", 'M', `invalid input syntax for type json: "a"b"`, `invalid input syntax for type json: "***"`},
-		{"22007", 'M', `invalid input syntax for type date: "half a "secret"`, `invalid input syntax for type date: "***"`},
-		{"22008", 'H', `Perhaps you need a different "datestyle" setting.`, `Perhaps you need a different "datestyle" setting.`},
-		{"22P02", 'W', `COPY users, line 1, column ssn: "123-45-6789"`, `COPY users, line 1, column ssn: "***"`},
-		{"22001", 'M', `value too long for type character varying(5)`, `value too long for type character varying(5)`},
-		{"23505", 'D', `Key (email)=(alice@example.com) already exists.`, `Key (email)=(***) already exists.`},
-		{"23505", 'D', `Key (a, b)=(x) y), z) already exists.`, `Key (a, b)=(***) already exists.`},
-		{"23503", 'D', `Key (owner)=(42) is not present in table "people".`, `Key (owner)=(***) is not present in table "people".`},
-		{"23P01", 'D', `Key (r)=([1,5)) conflicts with existing key (r)=([2,3)).`, `Key (r)=(***).`},
-		{"23502", 'D', `Failing row contains (null, alice@example.com, hunter2).`, `Failing row contains (***).`},
-		{"23514", 'D', `something new: hunter2`, `***`},
-		{"23505", 'M', `duplicate key value violates unique constraint "users_email_key"`, `duplicate key value violates unique constraint "users_email_key"`},
-		{"42703", 'M', `column "hunter" does not exist`, `column "hunter" does not exist`},
-		{"42P01", 'D', `Key (a)=(b)`, `Key (a)=(b)`},
+		{"22P02", 'M', `invalid input syntax for type integer: "hunter2"`, `invalid input syntax for type integer: "***"`, ""},
+		{"22P02", 'M', `invalid input syntax for type json: "a"b"`, `invalid input syntax for type json: "***"`, ""},
+		{"22007", 'M', `invalid input syntax for type date: "half a "secret"`, `invalid input syntax for type date: "***"`, ""},
+		{"22008", 'H', `Perhaps you need a different "datestyle" setting.`, `Perhaps you need a different "datestyle" setting.`, ""},
+		{"22P02", 'W', `COPY users, line 1, column ssn: "123-45-6789"`, `COPY users, line 1, column ssn: "***"`, ""},
+		{"22001", 'M', `value too long for type character varying(5)`, `value too long for type character varying(5)`, ""},
+		{"23505", 'D', `Key (email)=(alice@example.com) already exists.`, `Key (email)=(***) already exists.`, ""},
+		{"23505", 'D', `Key (a, b)=(x) y), z) already exists.`, `Key (a, b)=(***) already exists.`, ""},
+		{"23503", 'D', `Key (owner)=(42) is not present in table "people".`, `Key (owner)=(***) is not present in table "people".`, ""},
+		{"23P01", 'D', `Key (r)=([1,5)) conflicts with existing key (r)=([2,3)).`, `Key (r)=(***).`, ""},
+		{"23502", 'D', `Failing row contains (null, alice@example.com, hunter2).`, `Failing row contains (***).`, ""},
+		{"23514", 'D', `something new: hunter2`, `***`, ""},
+		{"23505", 'M', `duplicate key value violates unique constraint "users_email_key"`, `duplicate key value violates unique constraint "users_email_key"`, ""},
+		{"42703", 'M', `column "hunter" does not exist`, `column "hunter" does not exist`, "SELECT Hunter FROM t"},
+		{"42P01", 'D', `Key (a)=(b)`, `Key (a)=(b)`, ""},
+		{"42P01", 'M', `relation "hunter2" does not exist`, `relation "***" does not exist`, "SELECT password::regclass FROM users"},
+		{"42P01", 'M', `relation "a"b" does not exist`, `relation "***" does not exist`, "SELECT x::regclass"},
+		{"42704", 'M', `role "x" in "hunter2" of "y"`, `role "x" in "***"`, `SELECT 'x', 'y'`},
+		{"42601", 'M', `syntax error at or near "FORM"`, `syntax error at or near "FORM"`, "SELECT 1 form t"},
+		{"42703", 'M', `column "pass" does not exist`, `column "***" does not exist`, "SELECT password FROM t"},
+		{"42703", 'M', `column "a b" does not exist`, `column "a b" does not exist`, `SELECT "a b" FROM t`},
+		{"42601", 'H', `hint with "quotes"`, `hint with "quotes"`, ""},
 	} {
-		got, changed := hideErrorValues([]byte(tc.code), tc.typ, []byte(tc.in))
+		got, changed := hideErrorValues([]byte(tc.code), tc.typ, []byte(tc.in), tc.stmt)
 		if string(got) != tc.want || changed != (tc.in != tc.want) {
 			t.Errorf("%s %c %q: got %q (changed %v), want %q", tc.code, tc.typ, tc.in, got, changed, tc.want)
 		}
@@ -56,6 +64,9 @@ func TestErrorsDoNotEchoValues(t *testing.T) {
 		"SELECT ssn::text::date FROM users WHERE id = 1":                                               "22008",
 		"INSERT INTO users SELECT NULL, email, note, password, api_token, ssn FROM users WHERE id = 1": "23502",
 		"INSERT INTO users SELECT id, email, note, password, api_token, ssn FROM users WHERE id = 1":   "23505",
+		"SELECT password::regclass FROM users WHERE id = 1":                                            "42P01",
+		"SELECT current_setting(password) FROM users WHERE id = 1":                                     "42704",
+		"SELECT password::regrole FROM users WHERE id = 1":                                             "42704",
 	} {
 		_, err := conn.Exec(ctx, sql)
 		var pe *pgconn.PgError

@@ -63,6 +63,8 @@ type expectation struct {
 	portalOps []classify.PortalOp
 	binds     uint64
 	multi     bool // a Query of several statements
+	// sql is a Query's text as the gateway shows it (masked).
+	sql string
 	// rec is the recording of a Query or Execute; nil for the others.
 	rec   *gateway.Pending
 	start time.Time
@@ -136,6 +138,20 @@ func (q *expectQueue) drain() []expectation {
 		e.left()
 	}
 	return out
+}
+
+// statement is the text, masked, of the statement an answer to e is
+// about: a Query's, a Parse's or an Execute's statement; "" for others.
+func (e expectation) statement() string {
+	switch {
+	case e.kind == expQuery:
+		return e.sql
+	case e.stmt != nil:
+		return e.stmt.masked
+	case e.port != nil && e.port.stmt != nil:
+		return e.port.stmt.masked
+	}
+	return ""
 }
 
 // left tells what follows the expectation that it left the queue: its

@@ -389,11 +389,13 @@ func (s *session) onReady(msg []byte) error {
 		}
 		s.popSkipped()
 	}
-	s.q.pop()
-	s.groupFailed = false
 	if e.kind == expQuery {
+		// Before it leaves the queue, so the client half never sees it
+		// answered and the list not yet changed.
 		s.settle(e, s.sqlState == "")
 	}
+	s.q.pop()
+	s.groupFailed = false
 	// The ReadyForQuery of the gateway's own Sync is not the client's.
 	if !e.swallow {
 		switch e.kind {

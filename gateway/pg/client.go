@@ -570,35 +570,46 @@ func (s *session) forgetPrepared(e *expectation, v classify.Verdict) {
 			clear(s.stmts)
 		}
 	}
-	if len(v.Portals) > 0 {
-		e.portalOps, e.binds, e.multi = v.Portals, s.binds, len(v.Kinds) > 1
+	if len(v.Portals) == 0 {
+		return
 	}
+	e.portalOps, e.binds, e.multi = v.Portals, s.binds, len(v.Kinds) > 1
+	// The portals a statement may drop on the server are dropped as it is
+	// sent, erring toward dropping: a portal the server still holds but
+	// the gateway thinks dropped is refused, never run as something it is
+	// not. So the portals of a transaction a statement ends die with it
+	// even when the server skips the statement after an earlier error
+	// (they cannot run in that transaction either). A ROLLBACK TO returns
+	// to a savepoint the list shows only once every statement sent before
+	// it that moves savepoints has been answered, those earlier in the
+	// same text included; until then it drops every portal.
+	unsure := s.savepoints.unsettled.Load() > 0
+	moves := false
 	for _, op := range v.Portals {
-		s.portalOp(op)
-	}
-}
-
-// portalOp drops, as a statement is sent, the portals it may drop on the
-// server. It errs toward dropping: a portal the server still holds but the
-// gateway thinks dropped is refused, never run as something it is not.
-// So the portals of a transaction a statement ends die with it even when
-// the server skips the statement after an earlier error (they cannot run
-// in that transaction either), and a rollback to a savepoint the server
-// has not confirmed drops every portal.
-func (s *session) portalOp(op classify.PortalOp) {
-	switch op.Kind {
-	case classify.EndTransaction:
-		s.dropBoundAfter(0)
-	case classify.RollbackTo:
-		mark, _ := s.savepoints.markOf(op.Name)
-		s.dropBoundAfter(mark)
-	case classify.CloseCursor:
-		if op.Name == "" {
+		switch op.Kind {
+		case classify.EndTransaction:
 			s.dropBoundAfter(0)
-		} else if p := s.portals[op.Name]; p != nil {
-			p.dead.Store(true)
-			s.deadPortals.Add(1)
+		case classify.RollbackTo:
+			mark := uint64(0)
+			if !unsure {
+				mark, _ = s.savepoints.markOf(op.Name)
+			}
+			s.dropBoundAfter(mark)
+		case classify.CloseCursor:
+			if op.Name == "" {
+				s.dropBoundAfter(0)
+			} else if p := s.portals[op.Name]; p != nil {
+				p.dead.Store(true)
+				s.deadPortals.Add(1)
+			}
 		}
+		if movesSavepoints(op) {
+			unsure, moves = true, true
+		}
+	}
+	if moves {
+		e.unsettled = &s.savepoints.unsettled
+		e.unsettled.Add(1)
 	}
 }
 

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jitgate/jitgate/gateway"
@@ -63,6 +64,10 @@ type expectation struct {
 	portalOps []classify.PortalOp
 	binds     uint64
 	multi     bool // a Query of several statements
+	// unsettled is the session's count of such expectations, when e
+	// moves savepoints; it is counted down as e leaves the queue, after
+	// the backend half has settled it.
+	unsettled *atomic.Int64
 	// sql is a Query's text as the gateway shows it (masked).
 	sql string
 	// rec is the recording of a Query or Execute; nil for the others.
@@ -157,6 +162,9 @@ func (e expectation) statement() string {
 // left tells what follows the expectation that it left the queue: its
 // statement is over.
 func (e expectation) left() {
+	if e.unsettled != nil {
+		e.unsettled.Add(-1)
+	}
 	if e.copyIn != nil {
 		e.copyIn.end()
 	}

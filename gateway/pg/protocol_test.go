@@ -1263,6 +1263,13 @@ func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
 		// A RELEASE the server skips after an error in its group
 		// released nothing.
 		{before: []string{"BEGIN"}, after: []string{"SAVEPOINT a", "|SELECT 1/0|RELEASE a", "ROLLBACK TO a"}, alive: true},
+		// A ROLLBACK TO sent behind statements that move savepoints, in
+		// the same text or pipelined, before the server answered them,
+		// returns to a savepoint the gateway cannot know yet.
+		{before: []string{"BEGIN", "SAVEPOINT x"}, after: []string{"SAVEPOINT x", "RELEASE x; ROLLBACK TO x"}},
+		{before: []string{"BEGIN", "SAVEPOINT y"}, after: []string{"SAVEPOINT r", "SAVEPOINT y", "RELEASE r; ROLLBACK TO y"}},
+		{before: []string{"BEGIN", "SAVEPOINT y"}, after: []string{"SAVEPOINT x", "SAVEPOINT y", "ROLLBACK TO x; ROLLBACK TO y"}},
+		{before: []string{"BEGIN", "SAVEPOINT x"}, after: []string{"SAVEPOINT x", "+RELEASE x|ROLLBACK TO x"}},
 		// JDBC's autosave: a savepoint sent with the statement that then
 		// fails, and a rollback to it, leave the fetch-size portal bound
 		// before them.
@@ -1292,13 +1299,13 @@ func TestPortalsDroppedWithTheirTransactionOrSavepoint(t *testing.T) {
 			r.send(&pgproto3.Parse{Name: "s", Query: bound}, &pgproto3.Bind{DestinationPortal: "c", PreparedStatement: "s"},
 				&pgproto3.Describe{ObjectType: 'P', Name: "c"}, &pgproto3.Sync{})
 			r.ready()
-			// A step starting with ! fails; one starting with | is a
-			// pipelined group of |-separated statements, whose errors
-			// are expected.
+			// A step starting with ! fails; one starting with | or + is
+			// a pipelined group of |-separated statements, with an
+			// error (|) or without (+).
 			for i, q := range tc.after {
 				failing := strings.HasPrefix(q, "!") || strings.HasPrefix(q, "|")
 				switch {
-				case strings.HasPrefix(q, "|"):
+				case strings.HasPrefix(q, "|"), strings.HasPrefix(q, "+"):
 					var group []pgproto3.FrontendMessage
 					for _, sql := range strings.Split(q[1:], "|") {
 						group = append(group, &pgproto3.Parse{Query: sql}, &pgproto3.Bind{}, &pgproto3.Execute{})

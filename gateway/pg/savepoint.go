@@ -3,6 +3,7 @@ package pg
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jitgate/jitgate/gateway/pg/classify"
 )
@@ -18,6 +19,9 @@ import (
 type savepointList struct {
 	mu   sync.Mutex
 	list []savepoint
+	// unsettled counts the Queries and Executes sent that move savepoints
+	// and have not left the queue: the list does not show them yet.
+	unsettled atomic.Int64
 }
 
 // savepoint is a SAVEPOINT the server ran.
@@ -105,7 +109,7 @@ func (l *savepointList) index(name string) int {
 // name before each statement, so this is usually enough; if not, all go.
 func (l *savepointList) compact() {
 	seen := make(map[string]bool, len(l.list))
-	kept := l.list[:0]
+	var kept []savepoint
 	for i := len(l.list) - 1; i >= 0; i-- {
 		if !seen[l.list[i].name] {
 			seen[l.list[i].name] = true
@@ -113,9 +117,16 @@ func (l *savepointList) compact() {
 		}
 	}
 	slices.Reverse(kept)
-	clear(l.list[len(kept):])
-	l.list = kept
+	clear(l.list)
+	l.list = append(l.list[:0], kept...)
 	if len(l.list) == maxSavepoints {
 		l.reset()
 	}
+}
+
+// movesSavepoints reports whether op sets, removes or returns to
+// savepoints: until the server has answered it, what a ROLLBACK TO returns
+// to is not known.
+func movesSavepoints(op classify.PortalOp) bool {
+	return op.Kind != classify.CloseCursor
 }

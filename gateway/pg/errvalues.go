@@ -33,6 +33,11 @@ func hidesValues(code []byte) bool {
 // NoticeResponse field code) with the values it echoes hidden, and
 // whether it changed anything. code is the error's SQLSTATE.
 func hideErrorValues(code []byte, typ byte, v []byte, stmt string) ([]byte, bool) {
+	if typ == 'q' {
+		// The query a function ran: query_to_xml(password, ...) runs
+		// the value.
+		return []byte(hiddenValue), !bytes.Equal(v, []byte(hiddenValue))
+	}
 	if !hidesValues(code) {
 		if typ == 'M' || typ == 'D' || typ == 'W' {
 			return hideUnsent(v, stmt)
@@ -45,12 +50,47 @@ func hideErrorValues(code []byte, typ byte, v []byte, stmt string) ([]byte, bool
 	case code[1] == '3' && typ == 'M':
 		// Class 23 messages quote constraint and relation names only.
 		return v, false
-	case typ == 'M' || typ == 'D' || typ == 'W':
-		// Class 22 quotes the bad input ("...: "VALUE""), and a COPY's
-		// context the line and column value.
-		return hideQuoted(v)
+	case typ == 'M':
+		return hideBadInput(v)
+	case typ == 'D' || typ == 'W':
+		// Details and context show the input as it is ("JSON data,
+		// line 1: hunter2", "COPY users, line 1, column ssn: ...").
+		return hideAfterColon(v)
 	}
 	return v, false
+}
+
+// hideBadInput hides the input a class 22 message echoes: quoted ("for
+// type integer: "hunter2""), else after a colon ("date out of range:
+// 123456789-01-01"), else every number ("setseed parameter 1.23457e+08 is
+// out of allowed range").
+func hideBadInput(v []byte) ([]byte, bool) {
+	if bytes.IndexByte(v, '"') >= 0 {
+		return hideQuoted(v)
+	}
+	if bytes.Contains(v, []byte(": ")) {
+		return hideAfterColon(v)
+	}
+	var out []byte
+	changed := false
+	for i := 0; i < len(v); {
+		if c := v[i]; '0' <= c && c <= '9' {
+			j := i
+			for j < len(v) && (v[j] >= '0' && v[j] <= '9' || v[j] == '.' || v[j] == 'e' || v[j] == '+' || v[j] == '-') {
+				j++
+			}
+			out = append(out, hiddenValue...)
+			changed = true
+			i = j
+			continue
+		}
+		out = append(out, v[i])
+		i++
+	}
+	if !changed {
+		return v, false
+	}
+	return out, true
 }
 
 // hideQuoted hides everything between the first and the last double
@@ -71,49 +111,151 @@ func hideQuoted(v []byte) ([]byte, bool) {
 	return append(out, v[j:]...), true
 }
 
-// hideUnsent hides, from the first quoted name the statement does not
-// hold as a word (compared without case, as unquoted names are folded) to
-// the last quote, what the field quotes.
-func hideUnsent(v []byte, stmt string) ([]byte, bool) {
-	last := bytes.LastIndexByte(v, '"')
-	for i := 0; i < last; {
-		open := bytes.IndexByte(v[i:], '"')
-		if open < 0 {
-			break
-		}
-		open += i
-		end := bytes.IndexByte(v[open+1:], '"')
-		if end < 0 {
-			break
-		}
-		end += open + 1
-		if name := v[open+1 : end]; len(name) > 0 && !containsFold(stmt, name) {
-			out := make([]byte, 0, open+1+len(hiddenValue)+len(v)-last)
-			out = append(out, v[:open+1]...)
-			out = append(out, hiddenValue...)
-			return append(out, v[last:]...), true
-		}
-		i = end + 1
+// hideAfterColon keeps what comes before the first ": " and hides the
+// rest; all of it when there is none.
+func hideAfterColon(v []byte) ([]byte, bool) {
+	i := bytes.Index(v, []byte(": "))
+	if i < 0 {
+		return []byte(hiddenValue), !bytes.Equal(v, []byte(hiddenValue))
 	}
-	return v, false
+	if bytes.Equal(v[i+2:], []byte(hiddenValue)) {
+		return v, false
+	}
+	return append(v[:i+2:i+2], hiddenValue...), true
 }
 
-// containsFold reports whether s holds name as a word of its own (not
-// inside a longer name), ignoring case.
-func containsFold(s string, name []byte) bool {
-	s, n := strings.ToLower(s), strings.ToLower(string(name))
+// hideUnsent hides, from the first quoted name the statement does not
+// hold as a name (compared without case, as unquoted names are folded) to
+// the last quote, what the field quotes. String constants and comments of
+// the statement do not count, so a value cannot bring its own quotes and
+// a constant that holds what they enclose; an odd number of quotes means
+// a value brought one, and everything between the first and last goes.
+func hideUnsent(v []byte, stmt string) ([]byte, bool) {
+	first, last := bytes.IndexByte(v, '"'), bytes.LastIndexByte(v, '"')
+	if first < 0 {
+		return v, false
+	}
+	hide := first == last || bytes.Count(v, []byte{'"'})%2 == 1
+	if !hide {
+		names := strings.ToLower(namesOnly(stmt))
+		for i := first; i < last; {
+			end := i + 1 + bytes.IndexByte(v[i+1:], '"')
+			if name := v[i+1 : end]; len(name) > 0 && !containsName(names, strings.ToLower(string(name))) {
+				hide = true
+				break
+			}
+			next := bytes.IndexByte(v[end+1:], '"')
+			if next < 0 {
+				break
+			}
+			i = end + 1 + next
+		}
+	}
+	if !hide {
+		return v, false
+	}
+	out := make([]byte, 0, first+1+len(hiddenValue)+len(v)-last)
+	out = append(out, v[:first+1]...)
+	out = append(out, hiddenValue...)
+	if last > first {
+		out = append(out, v[last:]...)
+	} else {
+		out = append(out, '"')
+	}
+	return out, true
+}
+
+// containsName reports whether s holds name as a word of its own (not
+// inside a longer name). Both are lower case.
+func containsName(s, name string) bool {
 	for at := 0; ; {
-		i := strings.Index(s[at:], n)
+		i := strings.Index(s[at:], name)
 		if i < 0 {
 			return false
 		}
 		i += at
-		end := i + len(n)
+		end := i + len(name)
 		if (i == 0 || !nameByte(s[i-1])) && (end == len(s) || !nameByte(s[end])) {
 			return true
 		}
 		at = i + 1
 	}
+}
+
+// namesOnly blanks out the string constants (standard, E”, dollar
+// quoted) and the comments of a statement, leaving its names, keywords
+// and quoted identifiers where they were.
+func namesOnly(sql string) string {
+	b := []byte(sql)
+	blank := func(from, to int) {
+		for k := from; k < to && k < len(b); k++ {
+			b[k] = ' '
+		}
+	}
+	for i := 0; i < len(b); {
+		switch c := b[i]; {
+		case c == '\'':
+			escapes := i > 0 && (b[i-1] == 'e' || b[i-1] == 'E')
+			j := i + 1
+			for j < len(b) {
+				if escapes && b[j] == '\\' {
+					j += 2
+					continue
+				}
+				if b[j] == '\'' {
+					if j+1 < len(b) && b[j+1] == '\'' {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			blank(i, j+1)
+			i = j + 1
+		case c == '"':
+			j := i + 1
+			for j < len(b) && b[j] != '"' {
+				j++
+			}
+			i = j + 1
+		case c == '-' && i+1 < len(b) && b[i+1] == '-':
+			j := i
+			for j < len(b) && b[j] != '\n' {
+				j++
+			}
+			blank(i, j)
+			i = j
+		case c == '/' && i+1 < len(b) && b[i+1] == '*':
+			j := strings.Index(string(b[i+2:]), "*/")
+			end := len(b)
+			if j >= 0 {
+				end = i + 2 + j + 2
+			}
+			blank(i, end)
+			i = end
+		case c == '$' && (i == 0 || !nameByte(b[i-1])):
+			j := i + 1
+			for j < len(b) && (b[j] == '_' || b[j] >= 0x80 || 'a' <= b[j]|0x20 && b[j]|0x20 <= 'z' || j > i+1 && '0' <= b[j] && b[j] <= '9') {
+				j++
+			}
+			if j >= len(b) || b[j] != '$' {
+				i++ // a parameter ($1) or a name's $
+				continue
+			}
+			tag := string(b[i : j+1])
+			k := strings.Index(string(b[j+1:]), tag)
+			end := len(b)
+			if k >= 0 {
+				end = j + 1 + k + len(tag)
+			}
+			blank(i, end)
+			i = end
+		default:
+			i++
+		}
+	}
+	return string(b)
 }
 
 // nameByte reports whether c can continue an unquoted SQL name.

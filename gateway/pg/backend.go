@@ -256,11 +256,6 @@ func (s *session) onCommandComplete(msg []byte) error {
 	}
 	s.rows += commandRows(msg)
 	s.plan = nil
-	if len(s.txPortals) > 0 && string(body(msg)) == "COMMIT\x00" {
-		// COMMIT AND CHAIN, or a COMMIT followed by BEGIN in one Query,
-		// ends the transaction without ReadyForQuery saying so.
-		s.txEnded()
-	}
 	if e.ddl {
 		s.schemaChanged(false)
 	}
@@ -364,8 +359,7 @@ func (s *session) createdNothing(e expectation) {
 	case e.kind == expParse && e.stmt != nil:
 		e.stmt.failed.Store(true)
 	case e.kind == expBind && e.port != nil:
-		e.port.dead.Store(true)
-		s.deadPortals.Add(1)
+		s.markDead(e.port)
 	}
 }
 

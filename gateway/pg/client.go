@@ -183,7 +183,7 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		e.copy = s.describeCopyAlone(copyOut)
 	}
 	s.startCopyIn(&e, v.CopyIns)
-	s.forgetPrepared(&e, v)
+	s.forgetDropped(&e, v)
 	s.q.push(e)
 	s.send(msg)
 	return nil
@@ -543,13 +543,13 @@ func (s *session) onExecute(msg []byte) error {
 		e.copy = s.describeCopyInGroup(p.stmt.copy)
 	}
 	s.startCopyIn(&e, p.stmt.verdict.CopyIns)
-	s.forgetPrepared(&e, p.stmt.verdict)
+	s.forgetDropped(&e, p.stmt.verdict)
 	s.q.push(e)
 	s.send(msg)
 	return nil
 }
 
-// forgetPrepared drops what the gateway knows of the statements and
+// forgetDropped drops what the gateway knows of the statements and
 // portals a statement about to run drops or replaces on the server: names
 // it prepares or deallocates in SQL, every statement for DEALLOCATE ALL,
 // every portal too for DISCARD ALL (which poolers send between clients),
@@ -557,7 +557,7 @@ func (s *session) onExecute(msg []byte) error {
 // name prepared in SQL is decided again as the EXECUTE it is; if the
 // statement fails instead, the names are unknown and refused, never wrong.
 // What it does to savepoints waits, on e, for the server to confirm it.
-func (s *session) forgetPrepared(e *expectation, v classify.Verdict) {
+func (s *session) forgetDropped(e *expectation, v classify.Verdict) {
 	for _, name := range v.Renames {
 		delete(s.stmts, name)
 	}
@@ -599,8 +599,7 @@ func (s *session) forgetPrepared(e *expectation, v classify.Verdict) {
 			if op.Name == "" {
 				s.dropBoundAfter(0)
 			} else if p := s.portals[op.Name]; p != nil {
-				p.dead.Store(true)
-				s.deadPortals.Add(1)
+				s.markDead(p)
 			}
 		}
 		if movesSavepoints(op) {
@@ -611,6 +610,13 @@ func (s *session) forgetPrepared(e *expectation, v classify.Verdict) {
 		e.unsettled = &s.savepoints.unsettled
 		e.unsettled.Add(1)
 	}
+}
+
+// markDead marks a portal the server dropped; the next named Bind lets it
+// go. Either half may call it.
+func (s *session) markDead(p *portal) {
+	p.dead.Store(true)
+	s.deadPortals.Add(1)
 }
 
 // dropBoundAfter marks the portals bound after the mark'th Bind dead, all

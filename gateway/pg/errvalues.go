@@ -98,17 +98,22 @@ func hideBadInput(v []byte) ([]byte, bool) {
 // of it.
 func hideQuoted(v []byte) ([]byte, bool) {
 	i, j := bytes.IndexByte(v, '"'), bytes.LastIndexByte(v, '"')
-	if i < 0 || i == j {
-		if i >= 0 {
-			// One quote: what follows may be a value cut short.
-			return append(append(v[:i+1:i+1], hiddenValue...), '"'), true
-		}
+	switch {
+	case i < 0:
 		return v, false
+	case i == j:
+		// One quote: what follows may be a value cut short.
+		return append(hideSpan(v, i+1, len(v)), '"'), true
 	}
-	out := make([]byte, 0, i+len(hiddenValue)+len(v)-j)
-	out = append(out, v[:i+1]...)
+	return hideSpan(v, i+1, j), true
+}
+
+// hideSpan returns a copy of v with v[from:to] replaced by hiddenValue.
+func hideSpan(v []byte, from, to int) []byte {
+	out := make([]byte, 0, from+len(hiddenValue)+len(v)-to+1)
+	out = append(out, v[:from]...)
 	out = append(out, hiddenValue...)
-	return append(out, v[j:]...), true
+	return append(out, v[to:]...)
 }
 
 // hideAfterColon keeps what comes before the first ": " and hides the
@@ -121,7 +126,7 @@ func hideAfterColon(v []byte) ([]byte, bool) {
 	if bytes.Equal(v[i+2:], []byte(hiddenValue)) {
 		return v, false
 	}
-	return append(v[:i+2:i+2], hiddenValue...), true
+	return hideSpan(v, i+2, len(v)), true
 }
 
 // hideUnsent hides, from the first quoted name the statement does not
@@ -154,15 +159,7 @@ func hideUnsent(v []byte, stmt string) ([]byte, bool) {
 	if !hide {
 		return v, false
 	}
-	out := make([]byte, 0, first+1+len(hiddenValue)+len(v)-last)
-	out = append(out, v[:first+1]...)
-	out = append(out, hiddenValue...)
-	if last > first {
-		out = append(out, v[last:]...)
-	} else {
-		out = append(out, '"')
-	}
-	return out, true
+	return hideQuoted(v)
 }
 
 // containsName reports whether s holds name as a word of its own (not
@@ -283,8 +280,5 @@ func hideKeyValues(v []byte) ([]byte, bool) {
 	if end < start {
 		end = len(v)
 	}
-	out := make([]byte, 0, start+len(hiddenValue)+len(v)-end)
-	out = append(out, v[:start]...)
-	out = append(out, hiddenValue...)
-	return append(out, v[end:]...), true
+	return hideSpan(v, start, end), true
 }

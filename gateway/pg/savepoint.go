@@ -12,9 +12,10 @@ import (
 // server has confirmed them, and the count of the session's Binds when
 // each was set: a ROLLBACK TO one drops the portals bound since. The
 // backend half changes it only when a statement that sets or removes
-// savepoints has run without error; after anything less certain (an
-// error, a skipped statement, too many savepoints) it forgets what it
-// knew, and a rollback to a name it does not know drops every portal.
+// savepoints has run without error; after anything less certain (a Query
+// of several statements failing part way, too many savepoints, a name it
+// forgot) it forgets what it knew, and a rollback to a name it does not
+// know drops every portal.
 // The client half reads it as it sends a ROLLBACK TO.
 type savepointList struct {
 	mu   sync.Mutex

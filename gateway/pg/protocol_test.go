@@ -1088,14 +1088,16 @@ func TestChainedCommitGivesPortalsBack(t *testing.T) {
 	require.Equal(t, []string{"1"}, values)
 }
 
-// A long transaction that binds, runs and closes portal after portal
-// (JDBC's C_n) holds on to none of them.
-func TestClosedPortalsAreLetGo(t *testing.T) {
-	s := fuzzSession(t, grants.AccessRead)
+// drivenSession is a session with no sockets, whose two halves the test
+// feeds message by message as the read loops would: client sends what the
+// client would, backend answers as the server would. What the session
+// writes either way is dropped.
+func drivenSession(t *testing.T) (s *session, client func(...pgproto3.FrontendMessage), backend func(...pgproto3.BackendMessage)) {
+	s = fuzzSession(t, grants.AccessRead)
 	s.plans = map[string]*rowPlan{}
 	s.epoch = 1
 	enc := func(m interface{ Encode([]byte) ([]byte, error) }) []byte { b, _ := m.Encode(nil); return b }
-	client := func(ms ...pgproto3.FrontendMessage) {
+	client = func(ms ...pgproto3.FrontendMessage) {
 		for _, m := range ms {
 			b := enc(m)
 			require.NoError(t, s.track(b[0]))
@@ -1106,13 +1108,20 @@ func TestClosedPortalsAreLetGo(t *testing.T) {
 		}
 		s.uw = s.uw[:0]
 	}
-	backend := func(ms ...pgproto3.BackendMessage) {
+	backend = func(ms ...pgproto3.BackendMessage) {
 		for _, m := range ms {
 			b := enc(m)
 			require.NoError(t, s.onBackendMessage(b[0], b))
 		}
 		s.cw = s.cw[:0]
 	}
+	return s, client, backend
+}
+
+// A long transaction that binds, runs and closes portal after portal
+// (JDBC's C_n) holds on to none of them.
+func TestClosedPortalsAreLetGo(t *testing.T) {
+	s, client, backend := drivenSession(t)
 	rd := &pgproto3.RowDescription{Fields: []pgproto3.FieldDescription{{Name: []byte("a"), DataTypeOID: 23, DataTypeSize: 4, TypeModifier: -1}}}
 	client(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Sync{})
 	backend(&pgproto3.ParseComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
@@ -1445,25 +1454,7 @@ func TestSQLReprepareOfProtocolNameIsDecidedAgain(t *testing.T) {
 // which the gateway does not see) holds on to one portal's parameters, not
 // every one's.
 func TestReplacedPortalsAreLetGo(t *testing.T) {
-	s := fuzzSession(t, grants.AccessRead)
-	s.plans = map[string]*rowPlan{}
-	s.epoch = 1
-	enc := func(m interface{ Encode([]byte) ([]byte, error) }) []byte { b, _ := m.Encode(nil); return b }
-	client := func(ms ...pgproto3.FrontendMessage) {
-		for _, m := range ms {
-			b := enc(m)
-			require.NoError(t, s.track(b[0]))
-			require.NoError(t, s.onClientMessage(context.Background(), b[0], b))
-		}
-		s.uw = s.uw[:0]
-	}
-	backend := func(ms ...pgproto3.BackendMessage) {
-		for _, m := range ms {
-			b := enc(m)
-			require.NoError(t, s.onBackendMessage(b[0], b))
-		}
-		s.cw = s.cw[:0]
-	}
+	s, client, backend := drivenSession(t)
 	client(&pgproto3.Parse{Name: "s", Query: "SELECT $1::text"}, &pgproto3.Sync{})
 	backend(&pgproto3.ParseComplete{}, &pgproto3.ReadyForQuery{TxStatus: 'I'})
 	client(&pgproto3.Query{String: "BEGIN"})

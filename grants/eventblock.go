@@ -1,6 +1,7 @@
 package grants
 
 import (
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -39,7 +40,7 @@ func (sc *eventScratch) blocks(events []SessionEvent) []sqlc.InsertSessionEventB
 	if sc.slots == nil {
 		sc.slots = make(map[uuid.UUID]int)
 	}
-	of := growLen(sc.of, len(events))
+	of := slices.Grow(sc.of[:0], len(events))[:len(events)]
 	sc.of = of
 	starts := sc.starts[:0]
 	for i := range events {
@@ -59,9 +60,9 @@ func (sc *eventScratch) blocks(events []SessionEvent) []sqlc.InsertSessionEventB
 	}
 	starts = append(starts, at)
 	sc.starts = starts
-	order := growLen(sc.order, len(events))
+	order := slices.Grow(sc.order[:0], len(events))[:len(events)]
 	sc.order = order
-	next := growLen(sc.next, len(starts))
+	next := slices.Grow(sc.next[:0], len(starts))[:len(starts)]
 	sc.next = next
 	copy(next, starts)
 	for i, n := range of {
@@ -234,12 +235,4 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// growLen returns s with length n, reusing its array when it is big enough.
-func growLen[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
 }

@@ -26,7 +26,7 @@ func (s *session) flushClient() error {
 	if len(s.cw) == 0 {
 		return nil
 	}
-	_, err := s.client.Write(s.cw)
+	_, err := s.cwr.Write(s.cw)
 	if cap(s.cw) > 4*ioBuffer {
 		s.cw = nil
 	} else {

@@ -146,7 +146,7 @@ func (s *session) flushUpstream() error {
 	if len(s.uw) == 0 {
 		return nil
 	}
-	_, err := s.upstream.Write(s.uw)
+	_, err := s.uwr.Write(s.uw)
 	if cap(s.uw) > 4*ioBuffer {
 		s.uw = nil
 	} else {

@@ -244,7 +244,7 @@ func (m *msgReader) eachRaw(handle func(typ byte, msg []byte) error, idle func()
 				return false
 			}
 			dst := m.space()
-			k, err := syscall.Read(int(fd), dst)
+			k, err := rawRead(fd, dst)
 			switch {
 			case err == syscall.EINTR:
 				continue

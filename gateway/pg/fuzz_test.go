@@ -41,7 +41,7 @@ func fuzzSession(t testing.TB, access grants.Access) *session {
 		Recorder: gateway.NewRecorder(discardEvents{}, 1<<20, time.Hour, log), Log: log, MaxMessage: 1 << 20,
 	}}
 	return &session{
-		srv: srv, log: log, upstream: sinkConn{}, res: config.Resource{Name: "db", Risky: config.RiskyBlock},
+		srv: srv, log: log, upstream: sinkConn{}, uwr: newConnWriter(sinkConn{}), res: config.Resource{Name: "db", Risky: config.RiskyBlock},
 		grant: grants.Grant{ID: uuid.New(), Access: access}, cls: srv.cfg.Classifier.NewSession(),
 		stmts: map[string]*statement{}, portals: map[string]*portal{},
 	}

@@ -29,6 +29,8 @@ type session struct {
 	log      *slog.Logger
 	client   net.Conn
 	upstream net.Conn
+	// cwr and uwr write to client and upstream (see connWriter).
+	cwr, uwr connWriter
 	res      config.Resource
 	grant    grants.Grant
 	live     *gateway.Live
@@ -157,6 +159,7 @@ const maxPortalBytes = 64 << 20
 func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g grants.Grant, live *gateway.Live, rec grants.Session, pid uint32, log *slog.Logger) *session {
 	sess := &session{
 		srv: s, log: log.With("session", rec.ID), client: c.conn, upstream: upstream,
+		cwr: newConnWriter(c.conn), uwr: newConnWriter(upstream),
 		res: res, grant: g, live: live, rec: rec, pid: pid, cat: s.catalogs[res.Name],
 		cr:      newMsgReader(c.conn, ioBuffer, s.cfg.MaxMessage),
 		ur:      newMsgReader(upstream, ioBuffer, 1<<30),
@@ -182,7 +185,7 @@ func (s *session) greet(params map[string]string, pid uint32, key []byte, tx byt
 	}
 	out, _ = (&pgproto3.BackendKeyData{ProcessID: pid, SecretKey: key}).Encode(out)
 	out, _ = (&pgproto3.ReadyForQuery{TxStatus: tx}).Encode(out)
-	_, err := s.client.Write(out)
+	_, err := s.cwr.Write(out)
 	return err
 }
 

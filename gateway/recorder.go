@@ -80,8 +80,11 @@ func weightOf(events []grants.SessionEvent) int {
 
 var pendings = sync.Pool{New: func() any { return new(Pending) }}
 
-// keepBatch is the largest batch, in events, kept for reuse: one grown by a
-// burst is let go rather than held for good.
+// keepBatch is the largest batch, in events, always kept for reuse. A
+// larger one is kept while batches fill a quarter of it: a steady rate
+// above keepBatch per interval reuses its batch instead of growing one
+// anew each time, and one grown by a burst is let go at the next, smaller
+// batch rather than held for good.
 const keepBatch = 1 << 13
 
 // NewRecorder returns a recorder holding at most limit events in memory and
@@ -219,7 +222,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	r.units -= written
 	r.failing = false
-	if cap(batch) <= keepBatch {
+	if cap(batch) <= keepBatch || len(batch) >= cap(batch)/4 {
 		r.spare = batch[:0]
 	}
 	r.mu.Unlock()

@@ -160,6 +160,50 @@ func TestRecorderReuseKeepsEventsApart(t *testing.T) {
 	require.Zero(t, waiting)
 }
 
+// batchArrays notes the backing array and capacity of each batch written.
+type batchArrays struct {
+	ptrs []*grants.SessionEvent
+	caps []int
+}
+
+func (b *batchArrays) RecordEvents(_ context.Context, evs []grants.SessionEvent) error {
+	b.ptrs, b.caps = append(b.ptrs, &evs[:1][0]), append(b.caps, cap(evs))
+	return nil
+}
+
+// A steady rate above keepBatch events per interval writes its batches
+// from the same two arrays (one fills while the other is written) instead
+// of growing one each time; an array grown that large is let go after a
+// batch that fills less than a quarter of it.
+func TestRecorderReusesLargeBatches(t *testing.T) {
+	t.Parallel()
+	w := &batchArrays{}
+	r := NewRecorder(w, 1<<20, time.Hour, quietLog())
+	sid := uuid.New()
+	flushOf := func(n int) {
+		for range n {
+			require.NoError(t, r.Record(grants.SessionEvent{SessionID: sid, Statement: "SELECT 1"}))
+		}
+		require.NoError(t, r.Flush(context.Background()))
+	}
+	for range 4 {
+		flushOf(3 * keepBatch)
+	}
+	for range 3 {
+		flushOf(10)
+	}
+	a, b := w.ptrs[0], w.ptrs[1]
+	require.Greater(t, w.caps[0], keepBatch)
+	require.Greater(t, w.caps[1], keepBatch)
+	require.Same(t, a, w.ptrs[2], "a large batch's array is written from again")
+	require.Same(t, b, w.ptrs[3])
+	require.Same(t, a, w.ptrs[4], "a small batch still fills a large array once")
+	require.Same(t, b, w.ptrs[5])
+	require.NotSame(t, a, w.ptrs[6], "and lets it go")
+	require.NotSame(t, b, w.ptrs[6])
+	require.LessOrEqual(t, w.caps[6], keepBatch)
+}
+
 // Large statements weigh more against the backlog's limit, so a backlog
 // of them is bounded by its bytes; the weight is given back when they are
 // written, discarded, or written after a failure.

@@ -419,20 +419,7 @@ func (s *session) onReady(msg []byte) error {
 	return nil
 }
 
-func errorCode(msg []byte) string {
-	for b := body(msg); len(b) > 1 && b[0] != 0; {
-		t := b[0]
-		v, rest, err := cbytes(b[1:])
-		if err != nil {
-			return ""
-		}
-		if t == 'C' {
-			return string(v)
-		}
-		b = rest
-	}
-	return ""
-}
+func errorCode(msg []byte) string { return string(errorShapeOf(msg).code) }
 
 // maskNotice masks the text fields of an ErrorResponse or NoticeResponse,
 // which can echo values ("Key (email)=(alice@example.com) already exists"):
@@ -440,7 +427,7 @@ func errorCode(msg []byte) string {
 // the detectors run over every field.
 func (s *session) maskNotice(dst, msg []byte) []byte {
 	fields := body(msg)
-	code := []byte(errorCode(msg))
+	shape := errorShapeOf(msg)
 	head, _ := s.q.peek()
 	stmt := head.statement()
 	changed := false
@@ -449,7 +436,7 @@ func (s *session) maskNotice(dst, msg []byte) []byte {
 		if err != nil {
 			return append(dst, msg...)
 		}
-		if _, did := hideErrorValues(code, b[0], v, stmt); did {
+		if _, did := hideErrorValues(shape, b[0], v, stmt); did {
 			changed = true
 			break
 		}
@@ -465,7 +452,7 @@ func (s *session) maskNotice(dst, msg []byte) []byte {
 	dst, at := appendMsg(dst, msg[0])
 	for b := fields; len(b) > 1 && b[0] != 0; {
 		v, rest, _ := cbytes(b[1:])
-		v, _ = hideErrorValues(code, b[0], v, stmt)
+		v, _ = hideErrorValues(shape, b[0], v, stmt)
 		dst = append(dst, b[0])
 		dst, _ = s.srv.cfg.Masker.Append(dst, v)
 		dst = append(dst, 0)

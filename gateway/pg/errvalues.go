@@ -19,9 +19,49 @@ import (
 // There a quoted name is kept only when the statement itself (as the
 // gateway shows it, masked) holds it, as `column "foo" does not exist`
 // does for the `foo` it was sent.
+//
+// Some of them echo a value unquoted: `SELECT password::regoper` answers
+// `operator does not exist: hunter2`, `chr(ssn)` answers `requested
+// character too large for encoding: 123456789`, `lo_get(ssn)` answers
+// `large object 123456789 does not exist`. When such an error does not
+// point into the statement (no position field: the parser did not raise
+// it about the text it was sent), what its message has after ": ", and
+// each number in it, is hidden unless the statement holds it. Notices,
+// warnings and what functions raise (classes 00, 01, 02, P0) are left to
+// the detectors: their numbers are counts and such, which they are about;
+// so are protocol errors (class 08), which quote no data.
 
 // hiddenValue stands in for a value an error echoed.
 const hiddenValue = "***"
+
+// errorShape is what hiding a field's values needs to know of the whole
+// ErrorResponse or NoticeResponse.
+type errorShape struct {
+	code []byte // SQLSTATE
+	// placed: the error points into the statement (field P), so the
+	// parser raised it about the text it was sent.
+	placed bool
+}
+
+// errorShapeOf reads the shape of an ErrorResponse or NoticeResponse.
+func errorShapeOf(msg []byte) errorShape {
+	var e errorShape
+	for b := body(msg); len(b) > 1 && b[0] != 0; {
+		t := b[0]
+		v, rest, err := cbytes(b[1:])
+		if err != nil {
+			break
+		}
+		switch t {
+		case 'C':
+			e.code = v
+		case 'P':
+			e.placed = true
+		}
+		b = rest
+	}
+	return e
+}
 
 // hidesValues reports whether errors of code echo the values they failed
 // on.
@@ -29,20 +69,47 @@ func hidesValues(code []byte) bool {
 	return len(code) == 5 && code[0] == '2' && (code[1] == '2' || code[1] == '3')
 }
 
+// echoesUnquoted reports whether a message of an error of this shape,
+// outside classes 22 and 23, may echo a value unquoted.
+func (e errorShape) echoesUnquoted() bool {
+	if e.placed {
+		return false
+	}
+	if len(e.code) == 5 {
+		switch string(e.code[:2]) {
+		case "00", "01", "02", "08", "P0":
+			return false
+		}
+	}
+	return true
+}
+
 // hideErrorValues returns the field of type typ (an ErrorResponse or
 // NoticeResponse field code) with the values it echoes hidden, and
-// whether it changed anything. code is the error's SQLSTATE.
-func hideErrorValues(code []byte, typ byte, v []byte, stmt string) ([]byte, bool) {
+// whether it changed anything.
+func hideErrorValues(e errorShape, typ byte, v []byte, stmt string) ([]byte, bool) {
 	if typ == 'q' {
 		// The query a function ran: query_to_xml(password, ...) runs
 		// the value.
 		return []byte(hiddenValue), !bytes.Equal(v, []byte(hiddenValue))
 	}
+	code := e.code
 	if !hidesValues(code) {
-		if typ == 'M' || typ == 'D' || typ == 'W' {
-			return hideUnsent(v, stmt)
+		if typ != 'M' && typ != 'D' && typ != 'W' {
+			return v, false
 		}
-		return v, false
+		out, changed := hideUnsent(v, stmt)
+		if typ == 'M' && e.echoesUnquoted() {
+			var tail, nums bool
+			out, tail = hideUnsentTail(out, stmt)
+			lower := strings.ToLower(stmt)
+			out, nums = hideNumbers(out, func(v []byte, i, j int) bool {
+				// A digit that ends a name (int4, $1) is no number.
+				return i > 0 && nameByte(v[i-1]) || containsName(lower, strings.ToLower(string(v[i:j])))
+			})
+			changed = changed || tail || nums
+		}
+		return out, changed
 	}
 	switch {
 	case code[1] == '3' && typ == 'D':
@@ -71,6 +138,13 @@ func hideBadInput(v []byte) ([]byte, bool) {
 	if bytes.Contains(v, []byte(": ")) {
 		return hideAfterColon(v)
 	}
+	return hideNumbers(v, nil)
+}
+
+// hideNumbers hides each number v[i:j] of v (a digit and what follows of
+// digits, points, exponents and signs) that keep does not keep; every one
+// when keep is nil.
+func hideNumbers(v []byte, keep func(v []byte, i, j int) bool) ([]byte, bool) {
 	var out []byte
 	changed := false
 	for i := 0; i < len(v); {
@@ -79,8 +153,12 @@ func hideBadInput(v []byte) ([]byte, bool) {
 			for j < len(v) && (v[j] >= '0' && v[j] <= '9' || v[j] == '.' || v[j] == 'e' || v[j] == '+' || v[j] == '-') {
 				j++
 			}
-			out = append(out, hiddenValue...)
-			changed = true
+			if keep != nil && keep(v, i, j) {
+				out = append(out, v[i:j]...)
+			} else {
+				out = append(out, hiddenValue...)
+				changed = true
+			}
 			i = j
 			continue
 		}
@@ -91,6 +169,20 @@ func hideBadInput(v []byte) ([]byte, bool) {
 		return v, false
 	}
 	return out, true
+}
+
+// hideUnsentTail hides what follows the first ": " of v unless the
+// statement holds it as it is.
+func hideUnsentTail(v []byte, stmt string) ([]byte, bool) {
+	i := bytes.Index(v, []byte(": "))
+	if i < 0 {
+		return v, false
+	}
+	tail := v[i+2:]
+	if bytes.Equal(tail, []byte(hiddenValue)) || strings.Contains(stmt, string(tail)) {
+		return v, false
+	}
+	return hideSpan(v, i+2, len(v)), true
 }
 
 // hideQuoted hides everything between the first and the last double

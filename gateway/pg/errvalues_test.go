@@ -56,9 +56,45 @@ func TestHideErrorValues(t *testing.T) {
 		{"42P01", 'M', `relation "Mixed Case" does not exist`, `relation "Mixed Case" does not exist`, `SELECT * FROM "Mixed Case" WHERE $1 = $$x$$`},
 		{"42P01", 'M', `relation "t" does not exist`, `relation "***" does not exist`, `DO $body$ SELECT * FROM t $body$`},
 	} {
-		got, changed := hideErrorValues([]byte(tc.code), tc.typ, []byte(tc.in), tc.stmt)
+		got, changed := hideErrorValues(errorShape{code: []byte(tc.code)}, tc.typ, []byte(tc.in), tc.stmt)
 		if string(got) != tc.want || changed != (tc.in != tc.want) {
 			t.Errorf("%s %c %q: got %q (changed %v), want %q", tc.code, tc.typ, tc.in, got, changed, tc.want)
+		}
+	}
+}
+
+// Errors that do not point into the statement echo values unquoted after
+// a colon, or as numbers; those the statement holds, and those of errors
+// the parser raised about its text, are kept.
+func TestHideUnquotedErrorValues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code   string
+		placed bool
+		in     string
+		want   string
+		stmt   string
+	}{
+		{"42883", false, `operator does not exist: hunter2`, `operator does not exist: ***`, "SELECT password::regoper FROM users"},
+		{"42883", false, `operator does not exist: hunter2(int,int)`, `operator does not exist: ***`, "SELECT (password || '(int,int)')::regoperator FROM users"},
+		{"42883", false, `operator does not exist: x(int,int)`, `operator does not exist: x(int,int)`, "SELECT 'x(int,int)'::regoperator"},
+		{"42883", true, `operator does not exist: integer +++ text`, `operator does not exist: integer +++ text`, "SELECT 1 +++ t FROM x"},
+		{"54000", false, `requested character too large for encoding: 123456789`, `requested character too large for encoding: ***`, "SELECT chr(ssn) FROM users"},
+		{"42704", false, `large object 123456789 does not exist`, `large object *** does not exist`, "SELECT lo_get(ssn) FROM users"},
+		{"42704", false, `large object 1234 does not exist`, `large object 1234 does not exist`, "SELECT lo_get(1234)"},
+		{"42704", false, `large object 1234 does not exist`, `large object *** does not exist`, "SELECT lo_get(12345)"},
+		{"42601", false, `improper relation name (too many dotted names): hunter2.a.b.c`, `improper relation name (too many dotted names): ***`, "SELECT (password || '.a.b.c')::regclass FROM users"},
+		{"42P18", false, `could not determine data type of parameter $1`, `could not determine data type of parameter $1`, "SELECT $1"},
+		{"42704", false, `type "int4" of 2 columns`, `type "***" of *** columns`, "SELECT 1"},
+		{"P0001", false, `processed 12 rows: done`, `processed 12 rows: done`, "CALL p()"},
+		{"00000", false, `drop cascades to 3 other objects`, `drop cascades to 3 other objects`, "DROP TABLE t CASCADE"},
+		{"08P01", false, `bind message supplies 2 parameters, but prepared statement "" requires 1`, `bind message supplies 2 parameters, but prepared statement "" requires 1`, ""},
+		{"XX000", false, `cache lookup failed for relation 16384`, `cache lookup failed for relation ***`, ""},
+	} {
+		e := errorShape{code: []byte(tc.code), placed: tc.placed}
+		got, changed := hideErrorValues(e, 'M', []byte(tc.in), tc.stmt)
+		if string(got) != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("%s %q: got %q (changed %v), want %q", tc.code, tc.in, got, changed, tc.want)
 		}
 	}
 }
@@ -82,6 +118,10 @@ func TestErrorsDoNotEchoValues(t *testing.T) {
 		"SELECT xmlparse(content '<a>' || password) FROM users WHERE id = 1":                           "2200N",
 		"SELECT current_setting('x\" ' || password) FROM users WHERE id = 1":                           "42704",
 		"SELECT password::regrole FROM users WHERE id = 1":                                             "42704",
+		"SELECT password::regoper FROM users WHERE id = 1":                                             "42883",
+		"SELECT chr(ssn) FROM users WHERE id = 1":                                                      "54000",
+		"SELECT lo_get(ssn) FROM users WHERE id = 1":                                                   "42704",
+		"SELECT (password || '.a.b.c')::regclass FROM users WHERE id = 1":                              "42601",
 	} {
 		_, err := conn.Exec(ctx, sql)
 		var pe *pgconn.PgError

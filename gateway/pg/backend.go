@@ -167,7 +167,7 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 	case e.kind == expDescribeStatement:
 		s.popFinish()
 		if e.copy != nil {
-			e.copy.plan = s.copyPlanOf(e.copy.out, fields)
+			e.copy.plan = s.copyPlanOf(e.copy, fields)
 		}
 		if e.swallow {
 			return nil
@@ -192,7 +192,12 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 // planFor returns the mask plan of a RowDescription. Plans are cached by the
 // description's bytes: the same query shape repeats all session long.
 func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
-	if p, ok := s.plans[string(msg)]; ok && !s.stale(p) {
+	derived := s.describesDerived()
+	plans := s.plans
+	if derived {
+		plans = s.derivedPlans
+	}
+	if p, ok := plans[string(msg)]; ok && !s.stale(p) {
 		// The same bytes: the same fields, read when the plan was made.
 		return p, p.fields, nil
 	}
@@ -200,12 +205,29 @@ func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := s.rowPlanOf(fields)
-	if len(s.plans) >= 256 {
-		clear(s.plans)
+	p := s.rowPlanOf(fields, derived)
+	if len(plans) >= 256 {
+		clear(plans)
 	}
-	s.plans[string(msg)] = p
+	plans[string(msg)] = p
 	return p, fields, nil
+}
+
+// describesDerived reports whether the description at hand is of a
+// statement that may compute result columns from masked ones; a portal the
+// gateway did not see bound may be anything.
+func (s *session) describesDerived() bool {
+	if s.cat == nil {
+		return false
+	}
+	e, _ := s.q.peek()
+	switch e.kind {
+	case expQuery:
+		return e.derived
+	case expDescribePortal:
+		return e.port == nil || e.port.stmt == nil || s.derives(e.port.stmt.verdict)
+	}
+	return false
 }
 
 // executePlan is the plan of the rows of the Execute at the head of the
@@ -219,7 +241,7 @@ func (s *session) executePlan() *rowPlan {
 	if p != nil && s.stale(p) {
 		// Plans are cached by description: this one may be older than
 		// what the catalog knows now.
-		p = s.rowPlanOf(p.fields)
+		p = s.rowPlanOf(p.fields, p.derived)
 	}
 	return p
 }

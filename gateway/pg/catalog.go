@@ -11,6 +11,7 @@ import (
 
 	"github.com/jitgate/jitgate/gateway"
 	"github.com/jitgate/jitgate/gateway/mask"
+	"github.com/jitgate/jitgate/gateway/pg/classify"
 	"github.com/jitgate/jitgate/grants"
 	"github.com/jitgate/jitgate/internal/config"
 )
@@ -69,6 +70,8 @@ type catalog struct {
 	clock  gateway.Clock
 	ttl    time.Duration
 	log    *slog.Logger
+	// cls reads view definitions, for the columns they compute.
+	cls *classify.Classifier
 
 	mu   sync.RWMutex
 	rels map[uint32]relation
@@ -83,8 +86,15 @@ type catalog struct {
 	failing bool      // the last lookup failed, and that was logged
 }
 
-func newCatalog(res config.Resource, m *mask.Masker, clock gateway.Clock, ttl time.Duration, log *slog.Logger) *catalog {
-	return &catalog{res: res, masker: m, clock: clock, ttl: ttl, log: log.With("resource", res.Name), rels: map[uint32]relation{}}
+func newCatalog(res config.Resource, m *mask.Masker, cls *classify.Classifier, clock gateway.Clock, ttl time.Duration, log *slog.Logger) *catalog {
+	return &catalog{res: res, masker: m, cls: cls, clock: clock, ttl: ttl, log: log.With("resource", res.Name), rels: map[uint32]relation{}}
+}
+
+// derives reports whether a view's definition may compute its columns
+// from a masked column, or cannot be read.
+func (c *catalog) derives(def string) bool {
+	v := c.cls.Classify(def)
+	return v.Refuse || derivesMasked(c.masker, v)
 }
 
 // sources returns what each field's table column says (the zero colSource

@@ -172,11 +172,12 @@ func oidArray(oids []uint32) []byte {
 // view follows the columns of a view (or materialized view) to what they
 // show: its definition, described on the side connection, says which
 // table column each of its columns is, if any. A view column is masked if
-// a rule covers its own name or the column behind it. The bases are looked
-// up afresh, so a view's answer is never older than its tables'.
+// a rule covers its own name or the column behind it, or if it is computed
+// and the definition derives from a masked column. The bases are looked up
+// afresh, so a view's answer is never older than its tables'.
 func (l *catalogLookup) view(oid uint32, depth int) error {
 	r := l.got[oid]
-	fields, err := l.viewFields(oid, depth)
+	fields, derived, err := l.viewFields(oid, depth)
 	switch {
 	case lockTimeout(err):
 		// A session holds a lock on a table it reads: mask this view
@@ -210,7 +211,9 @@ func (l *catalogLookup) view(oid uint32, depth int) error {
 			continue
 		case fields == nil || int(num) > len(fields):
 			col.masked = true
-		case fields[num-1].TableOID != 0:
+		case fields[num-1].TableOID == 0:
+			col.masked = col.masked || derived
+		default:
 			f := fields[num-1]
 			col.masked = col.masked || l.source(f.TableOID, int16(f.TableAttributeNumber)).masked
 			if base, ok := l.got[f.TableOID]; ok && base.expires.Before(r.expires) {
@@ -224,24 +227,26 @@ func (l *catalogLookup) view(oid uint32, depth int) error {
 	return nil
 }
 
-// viewFields describes a view's definition; nil fields (and no error) when
-// the view is too deep to follow.
-func (l *catalogLookup) viewFields(oid uint32, depth int) ([]pgconn.FieldDescription, error) {
+// viewFields describes a view's definition, and says whether it derives
+// computed columns from masked ones (catalog.derives); nil fields (and no
+// error) when the view is too deep to follow.
+func (l *catalogLookup) viewFields(oid uint32, depth int) ([]pgconn.FieldDescription, bool, error) {
 	if depth >= maxViewDepth {
-		return nil, nil
+		return nil, false, nil
 	}
 	res := l.conn.ExecParams(l.ctx, viewdefSQL, [][]byte{strconv.AppendUint(nil, uint64(oid), 10)}, nil, nil, nil).Read()
 	if res.Err != nil {
-		return nil, fmt.Errorf("read view definition: %w", res.Err)
+		return nil, false, fmt.Errorf("read view definition: %w", res.Err)
 	}
 	if len(res.Rows) != 1 || len(res.Rows[0]) != 1 || res.Rows[0][0] == nil {
-		return nil, nil
+		return nil, false, nil
 	}
-	sd, err := l.conn.Prepare(l.ctx, "", string(res.Rows[0][0]), nil)
+	def := string(res.Rows[0][0])
+	sd, err := l.conn.Prepare(l.ctx, "", def, nil)
 	if err != nil {
-		return nil, fmt.Errorf("describe view definition: %w", err)
+		return nil, false, fmt.Errorf("describe view definition: %w", err)
 	}
-	return sd.Fields, nil
+	return sd.Fields, l.c.derives(def), nil
 }
 
 // source is what this lookup found of a table column; masked if nothing,

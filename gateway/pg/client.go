@@ -178,9 +178,9 @@ func (s *session) onQuery(ctx context.Context, msg []byte) error {
 		s.refuseQuery(recorderBehind)
 		return nil
 	}
-	e := expectation{kind: expQuery, sql: masked, rec: rec, start: time.Now(), ddl: changesSchema(v)}
+	e := expectation{kind: expQuery, sql: masked, rec: rec, start: time.Now(), ddl: changesSchema(v), derived: s.derives(v)}
 	if copyOut != nil {
-		e.copy = s.describeCopyAlone(copyOut)
+		e.copy = s.describeCopyAlone(copyOut, e.derived)
 	}
 	s.startCopyIn(&e, v.CopyIns)
 	s.forgetDropped(&e, v)
@@ -540,7 +540,7 @@ func (s *session) onExecute(msg []byte) error {
 		p.describedAt = s.epoch
 	}
 	if p.stmt.copy != nil {
-		e.copy = s.describeCopyInGroup(p.stmt.copy)
+		e.copy = s.describeCopyInGroup(p.stmt.copy, s.derives(p.stmt.verdict))
 	}
 	s.startCopyIn(&e, p.stmt.verdict.CopyIns)
 	s.forgetDropped(&e, p.stmt.verdict)

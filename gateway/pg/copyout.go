@@ -27,6 +27,8 @@ type copyDesc struct {
 	// plan is set by the backend half when the description arrives; it
 	// stays nil when the server could not describe the query.
 	plan *copyPlan
+	// derived: the COPY's query may compute columns from masked ones.
+	derived bool
 }
 
 // copyStmtName is the statement a COPY inside an extended-protocol group
@@ -83,8 +85,8 @@ func copyRefusal(err error) *pgError {
 // group of the gateway's own ended by its own Sync: nothing of it reaches
 // the client, not even an error (the COPY then fails the same way and
 // says so itself).
-func (s *session) describeCopyAlone(out *classify.CopyOut) *copyDesc {
-	d := &copyDesc{out: *out}
+func (s *session) describeCopyAlone(out *classify.CopyOut, derived bool) *copyDesc {
+	d := &copyDesc{out: *out, derived: derived}
 	s.q.push(expectation{kind: expParse, swallow: true, quiet: true})
 	s.q.push(expectation{kind: expDescribeStatement, swallow: true, quiet: true, copy: d})
 	s.q.push(expectation{kind: expSync, swallow: true})
@@ -98,8 +100,8 @@ func (s *session) describeCopyAlone(out *classify.CopyOut) *copyDesc {
 // describeCopyInGroup asks for the columns of a COPY about to be executed
 // in an extended-protocol group. If the server fails the description, it
 // skips the rest of the group, the COPY too, and the client is shown why.
-func (s *session) describeCopyInGroup(out *classify.CopyOut) *copyDesc {
-	d := &copyDesc{out: *out}
+func (s *session) describeCopyInGroup(out *classify.CopyOut, derived bool) *copyDesc {
+	d := &copyDesc{out: *out, derived: derived}
 	s.q.push(expectation{kind: expParse, swallow: true})
 	s.q.push(expectation{kind: expDescribeStatement, swallow: true, copy: d})
 	s.q.push(expectation{kind: expClose, swallow: true})
@@ -110,12 +112,12 @@ func (s *session) describeCopyInGroup(out *classify.CopyOut) *copyDesc {
 }
 
 // copyPlanOf builds a COPY's plan from the description of its query.
-func (s *session) copyPlanOf(out classify.CopyOut, fields []field) *copyPlan {
+func (s *session) copyPlanOf(d *copyDesc, fields []field) *copyPlan {
 	var src []colSource
 	if s.cat != nil {
 		src, _ = s.cat.sources(fields)
 	}
-	return newCopyPlan(s.srv.cfg.Masker, out, fields, src)
+	return newCopyPlan(s.srv.cfg.Masker, d.out, fields, src, d.derived)
 }
 
 // onCopyOut starts COPY output. With column rules, it takes the plan of

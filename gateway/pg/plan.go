@@ -1,21 +1,41 @@
 package pg
 
-import "github.com/jitgate/jitgate/gateway/pg/classify"
+import (
+	"github.com/jitgate/jitgate/gateway/mask"
+	"github.com/jitgate/jitgate/gateway/pg/classify"
+)
 
 // rowPlanOf builds the mask plan of fields. With column rules, it asks the
 // catalog which table column each field is, so the rules follow the data
 // and not only the name the query gave it.
-func (s *session) rowPlanOf(fields []field) *rowPlan {
+func (s *session) rowPlanOf(fields []field, derived bool) *rowPlan {
 	if s.cat == nil {
-		p := newRowPlan(s.srv.cfg.Masker, fields, nil)
+		p := newRowPlan(s.srv.cfg.Masker, fields, nil, false)
 		p.fields = fields
 		return p
 	}
 	gen := s.cat.gen.Load()
 	src, expires := s.cat.sources(fields)
-	p := newRowPlan(s.srv.cfg.Masker, fields, src)
+	p := newRowPlan(s.srv.cfg.Masker, fields, src, derived)
 	p.expires, p.gen, p.fields = expires, gen, fields
 	return p
+}
+
+// derives reports whether statements of verdict v may compute result
+// columns from a column a rule masks, or from columns that cannot be told.
+func (s *session) derives(v classify.Verdict) bool {
+	return s.cat != nil && derivesMasked(s.srv.cfg.Masker, v) // no catalog: no column rules
+}
+
+// derivesMasked reports whether a verdict's Derived holds a column m's
+// rules mask, or columns that cannot be told.
+func derivesMasked(m *mask.Masker, v classify.Verdict) bool {
+	for _, name := range v.Derived {
+		if name == classify.AnyColumn || m.Column(name) {
+			return true
+		}
+	}
+	return false
 }
 
 // stale reports whether p was built from sources that must be asked again:

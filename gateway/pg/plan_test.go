@@ -10,6 +10,7 @@ import (
 
 	"github.com/jitgate/jitgate/gateway"
 	"github.com/jitgate/jitgate/gateway/mask"
+	"github.com/jitgate/jitgate/gateway/pg/classify"
 	"github.com/jitgate/jitgate/internal/config"
 	"github.com/jitgate/jitgate/internal/fakeclock"
 )
@@ -19,7 +20,7 @@ import (
 func planSession(tb testing.TB, clock gateway.Clock) *session {
 	m, err := mask.New([]string{"password"}, mask.WithoutGitleaks())
 	require.NoError(tb, err)
-	cat := newCatalog(config.Resource{Name: "prod-db"}, m, clock, time.Minute, slog.Default())
+	cat := newCatalog(config.Resource{Name: "prod-db"}, m, classify.New(classify.Options{}), clock, time.Minute, slog.Default())
 	cat.store(map[uint32]relation{16400: {expires: clock.Now().Add(time.Minute), cols: map[int16]colSource{
 		1: {}, 2: {masked: true}, 3: {},
 	}}})

@@ -116,7 +116,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Masker.HasColumnRules() {
 		for _, r := range cfg.Resources {
 			if r.Kind == config.KindPostgres {
-				s.catalogs[r.Name] = newCatalog(r, cfg.Masker, cfg.Clock, cfg.CatalogTTL, cfg.Log)
+				s.catalogs[r.Name] = newCatalog(r, cfg.Masker, cfg.Classifier, cfg.Clock, cfg.CatalogTTL, cfg.Log)
 			}
 		}
 	}

@@ -90,14 +90,17 @@ type session struct {
 	epoch uint64
 
 	// backend half
-	ur       *msgReader
-	cw       []byte
-	rm       rowMasker
-	plan     *rowPlan
-	plans    map[string]*rowPlan
-	rows     int64
-	sqlState string
-	copyOut  bool
+	ur    *msgReader
+	cw    []byte
+	rm    rowMasker
+	plan  *rowPlan
+	plans map[string]*rowPlan
+	// derivedPlans are the plans of statements that may compute result
+	// columns from masked ones: the same description masks more there.
+	derivedPlans map[string]*rowPlan
+	rows         int64
+	sqlState     string
+	copyOut      bool
 	// savepoints are the open transaction's, as the server confirmed them.
 	savepoints savepointList
 	// txPortals are the named portals bound in the open transaction.
@@ -167,8 +170,8 @@ func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g 
 		stmts:   map[string]*statement{},
 		portals: map[string]*portal{},
 		rm:      rowMasker{m: s.cfg.Masker},
-		plans:   map[string]*rowPlan{},
-		epoch:   1, // 0 in a portal means never
+		plans:   map[string]*rowPlan{}, derivedPlans: map[string]*rowPlan{},
+		epoch: 1, // 0 in a portal means never
 	}
 	sess.cr.readRaw(c.conn, &sess.stopping)
 	sess.ur.readRaw(upstream, &sess.stopping)

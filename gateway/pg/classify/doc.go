@@ -15,6 +15,11 @@
 // set_config or UPDATE pg_settings); set_config of a setting that is not a
 // constant; EXECUTE of a statement not known to be prepared.
 //
+// It also lists, as Verdict.Derived, the columns whose values may reach
+// result columns the server names no table column for (expressions, set
+// operations, functions in FROM), so column masking rules can follow them;
+// see derived.go.
+//
 // The nesting bound is checked before the parser runs, because libpg_query
 // recurses on the C stack when it hands the tree over and crashes the
 // process on very deep trees. Brackets are not the only way to nest: a

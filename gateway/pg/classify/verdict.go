@@ -13,6 +13,11 @@ type Verdict struct {
 	CopyIns int        // COPY ... FROM STDIN statements: each reads data from the client
 	Renames []string   // names the text prepares or deallocates with SQL PREPARE and DEALLOCATE (DEALLOCATE ALL and DISCARD ALL are Kinds)
 	Portals []PortalOp // what the text does to the server's portals, in the order of its statements
+	// Derived are the columns (by name, as the server folds it) whose
+	// values may reach result columns the server names no table column
+	// for; AnyColumn stands for columns that cannot be named. See
+	// derived.go.
+	Derived []string
 }
 
 // PortalOp is a statement that drops portals, or marks which ones a later
@@ -79,6 +84,7 @@ func (v Verdict) clone() Verdict {
 	v.Kinds = slices.Clone(v.Kinds)
 	v.Renames = slices.Clone(v.Renames)
 	v.Portals = slices.Clone(v.Portals)
+	v.Derived = slices.Clone(v.Derived)
 	return v
 }
 
@@ -91,5 +97,6 @@ func (v Verdict) shared() Verdict {
 	v.Kinds = slices.Clip(v.Kinds)
 	v.Renames = slices.Clip(v.Renames)
 	v.Portals = slices.Clip(v.Portals)
+	v.Derived = slices.Clip(v.Derived)
 	return v
 }

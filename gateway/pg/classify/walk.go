@@ -2,6 +2,7 @@ package classify
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -22,6 +23,11 @@ func walkTree(tree *pg_query.ParseResult) *analysis {
 			continue
 		}
 		w.v.Kinds = append(w.v.Kinds, tag(raw.Stmt))
+		for _, name := range derivedOf(raw.Stmt) {
+			if !slices.Contains(w.v.Derived, name) {
+				w.v.Derived = append(w.v.Derived, name)
+			}
+		}
 		w.walk(raw.Stmt)
 	}
 	return &analysis{verdict: w.v.shared(), ops: w.ops, literal: w.literal}

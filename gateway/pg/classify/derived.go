@@ -44,6 +44,9 @@ type derivation struct {
 func derivedOf(stmt *pg_query.Node) []string {
 	d := &derivation{}
 	d.top(unwrap(stmt))
+	if len(d.single) == 0 {
+		return d.names
+	}
 	d.collectRelations(stmt)
 	for _, s := range d.single {
 		if slices.Contains(d.relations, s) {

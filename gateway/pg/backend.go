@@ -193,10 +193,7 @@ func (s *session) onDescription(msg []byte, plan *rowPlan, fields []field, rows 
 // description's bytes: the same query shape repeats all session long.
 func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 	derived := s.describesDerived()
-	plans := s.plans
-	if derived {
-		plans = s.derivedPlans
-	}
+	plans := s.plans[derived]
 	if p, ok := plans[string(msg)]; ok && !s.stale(p) {
 		// The same bytes: the same fields, read when the plan was made.
 		return p, p.fields, nil
@@ -213,21 +210,24 @@ func (s *session) planFor(msg []byte) (*rowPlan, []field, error) {
 	return p, fields, nil
 }
 
-// describesDerived reports whether the description at hand is of a
-// statement that may compute result columns from masked ones; a portal the
-// gateway did not see bound may be anything.
-func (s *session) describesDerived() bool {
+// describesDerived says which columns of the description at hand its
+// statement may fill from masked ones; a portal the gateway did not see
+// bound may be anything.
+func (s *session) describesDerived() reach {
 	if s.cat == nil {
-		return false
+		return reachNone
 	}
 	e, _ := s.q.peek()
 	switch e.kind {
 	case expQuery:
 		return e.derived
 	case expDescribePortal:
-		return e.port == nil || e.port.stmt == nil || s.derives(e.port.stmt.verdict)
+		if e.port == nil || e.port.stmt == nil {
+			return reachUnnamed
+		}
+		return s.derives(e.port.stmt.verdict)
 	}
-	return false
+	return reachNone
 }
 
 // executePlan is the plan of the rows of the Execute at the head of the

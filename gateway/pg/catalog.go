@@ -94,7 +94,7 @@ func newCatalog(res config.Resource, m *mask.Masker, cls *classify.Classifier, c
 // from a masked column, or cannot be read.
 func (c *catalog) derives(def string) bool {
 	v := c.cls.Classify(def)
-	return v.Refuse || derivesMasked(c.masker, v)
+	return v.Refuse || anyMasked(c.masker, v.Derived)
 }
 
 // sources returns what each field's table column says (the zero colSource

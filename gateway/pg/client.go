@@ -746,6 +746,9 @@ func (s *session) verdictRefusal(ctx context.Context, v classify.Verdict, masked
 	switch {
 	case v.Refuse:
 		return refused("jitgate refused this statement: "+reasons, "")
+	case s.cat != nil && anyMasked(s.srv.cfg.Masker, v.Sent):
+		return refused("jitgate refused this statement: it would send the value of a masked column outside the result rows (set_config, pg_notify)",
+			"pass a constant, or select the value instead")
 	case s.grant.Access != grants.AccessWrite && (v.Write || v.Risky):
 		why := "it writes"
 		if reasons != "" {

@@ -43,7 +43,7 @@ type copyCol struct {
 // newCopyPlan builds the plan of a COPY from the description of its
 // query: fields, and what their table columns say (src, nil when none is
 // a table's).
-func newCopyPlan(m *mask.Masker, out classify.CopyOut, fields []field, src []colSource, derived bool) *copyPlan {
+func newCopyPlan(m *mask.Masker, out classify.CopyOut, fields []field, src []colSource, derived reach) *copyPlan {
 	p := &copyPlan{out: out, headerDue: out.Header, keepNull: out.Format == classify.CopyCSV || out.Null == `\N`}
 	for i, f := range fields {
 		var sc colSource
@@ -54,7 +54,7 @@ func newCopyPlan(m *mask.Masker, out classify.CopyOut, fields []field, src []col
 			continue
 		}
 		p.blind = p.blind || out.AllColumns && sc.unknown
-		c := copyCol{whole: sc.masked || m.Column(f.name) || derived && f.table == 0}
+		c := copyCol{whole: sc.masked || m.Column(f.name) || derived.masks(f)}
 		if c.whole {
 			p.whole = true
 			c.value = []byte(out.Null)

@@ -34,7 +34,7 @@ func TestCopyPlanMasksColumns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newCopyPlan(m, tt.out, fields, src, false)
+			p := newCopyPlan(m, tt.out, fields, src, reachNone)
 			require.True(t, p.whole)
 			got, err := p.mask(nil, []byte(tt.row))
 			require.NoError(t, err)
@@ -60,7 +60,7 @@ func TestCopyPlanRefusesRowsItCannotSplit(t *testing.T) {
 		{csv, "1,\"hunter2\n"},         // an open quote
 		{csv, "1,\"hunter2\",\"x\"\n"}, // a column too many
 	} {
-		_, err := newCopyPlan(m, tt.out, fields, nil, false).mask(nil, []byte(tt.row))
+		_, err := newCopyPlan(m, tt.out, fields, nil, reachNone).mask(nil, []byte(tt.row))
 		require.ErrorIs(t, err, errCopyRow, "%q", tt.row)
 	}
 }
@@ -71,13 +71,13 @@ func TestCopyPlanLeavesOutGeneratedColumns(t *testing.T) {
 	out := classify.CopyOut{Format: classify.CopyText, Delimiter: '\t', Null: `\N`, AllColumns: true}
 	fields := []field{{name: "id", oid: 23}, {name: "twice", oid: 23}, {name: "login_token", oid: oidVarchar}}
 	src := []colSource{{}, {generated: true}, {masked: true}}
-	p := newCopyPlan(m, out, fields, src, false)
+	p := newCopyPlan(m, out, fields, src, reachNone)
 	require.Len(t, p.cols, 2)
 	got, err := p.mask(nil, []byte("1\tabc\n"))
 	require.NoError(t, err)
 	require.Equal(t, "1\t********\n", string(got))
 	out.AllColumns = false // a column list names what it sends
-	require.Len(t, newCopyPlan(m, out, fields, src, false).cols, 3)
+	require.Len(t, newCopyPlan(m, out, fields, src, reachNone).cols, 3)
 }
 
 func with(o classify.CopyOut, f func(*classify.CopyOut)) classify.CopyOut {
@@ -97,7 +97,7 @@ func FuzzCopySplit(f *testing.F) {
 		if csv {
 			out = classify.CopyOut{Format: classify.CopyCSV, Delimiter: ',', Quote: '"', Escape: '"'}
 		}
-		p := newCopyPlan(m, out, []field{{name: "a", oid: oidText}, {name: "password", oid: oidText}}, nil, false)
+		p := newCopyPlan(m, out, []field{{name: "a", oid: oidText}, {name: "password", oid: oidText}}, nil, reachNone)
 		got, err := p.mask(nil, row)
 		if err != nil {
 			return

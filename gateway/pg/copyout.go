@@ -27,8 +27,8 @@ type copyDesc struct {
 	// plan is set by the backend half when the description arrives; it
 	// stays nil when the server could not describe the query.
 	plan *copyPlan
-	// derived: the COPY's query may compute columns from masked ones.
-	derived bool
+	// derived: which columns the COPY's query may fill from masked ones.
+	derived reach
 }
 
 // copyStmtName is the statement a COPY inside an extended-protocol group
@@ -85,7 +85,7 @@ func copyRefusal(err error) *pgError {
 // group of the gateway's own ended by its own Sync: nothing of it reaches
 // the client, not even an error (the COPY then fails the same way and
 // says so itself).
-func (s *session) describeCopyAlone(out *classify.CopyOut, derived bool) *copyDesc {
+func (s *session) describeCopyAlone(out *classify.CopyOut, derived reach) *copyDesc {
 	d := &copyDesc{out: *out, derived: derived}
 	s.q.push(expectation{kind: expParse, swallow: true, quiet: true})
 	s.q.push(expectation{kind: expDescribeStatement, swallow: true, quiet: true, copy: d})
@@ -100,7 +100,7 @@ func (s *session) describeCopyAlone(out *classify.CopyOut, derived bool) *copyDe
 // describeCopyInGroup asks for the columns of a COPY about to be executed
 // in an extended-protocol group. If the server fails the description, it
 // skips the rest of the group, the COPY too, and the client is shown why.
-func (s *session) describeCopyInGroup(out *classify.CopyOut, derived bool) *copyDesc {
+func (s *session) describeCopyInGroup(out *classify.CopyOut, derived reach) *copyDesc {
 	d := &copyDesc{out: *out, derived: derived}
 	s.q.push(expectation{kind: expParse, swallow: true})
 	s.q.push(expectation{kind: expDescribeStatement, swallow: true, copy: d})

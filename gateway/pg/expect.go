@@ -54,9 +54,9 @@ type expectation struct {
 	// ddl: the Query or Execute may change the schema, so what the
 	// catalog said is dropped once it completes.
 	ddl bool
-	// derived: the Query's statements may compute result columns from
-	// masked ones (session.derives).
-	derived bool
+	// derived: which result columns the Query's statements may fill
+	// from masked ones (session.derives).
+	derived reach
 	// copyIn follows the COPY FROM STDIN of a Query or Execute; it is
 	// told when the expectation leaves the queue.
 	copyIn *copyIn

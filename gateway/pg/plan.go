@@ -8,9 +8,9 @@ import (
 // rowPlanOf builds the mask plan of fields. With column rules, it asks the
 // catalog which table column each field is, so the rules follow the data
 // and not only the name the query gave it.
-func (s *session) rowPlanOf(fields []field, derived bool) *rowPlan {
+func (s *session) rowPlanOf(fields []field, derived reach) *rowPlan {
 	if s.cat == nil {
-		p := newRowPlan(s.srv.cfg.Masker, fields, nil, false)
+		p := newRowPlan(s.srv.cfg.Masker, fields, nil, reachNone)
 		p.fields = fields
 		return p
 	}
@@ -21,16 +21,44 @@ func (s *session) rowPlanOf(fields []field, derived bool) *rowPlan {
 	return p
 }
 
-// derives reports whether statements of verdict v may compute result
-// columns from a column a rule masks, or from columns that cannot be told.
-func (s *session) derives(v classify.Verdict) bool {
-	return s.cat != nil && derivesMasked(s.srv.cfg.Masker, v) // no catalog: no column rules
+// reach says which result columns a statement may fill from masked
+// columns, beyond those the server names a masked table column for.
+type reach uint8
+
+const (
+	reachNone reach = iota
+	// reachUnnamed: the columns that are no table's, which it may compute
+	// from masked ones.
+	reachUnnamed
+	// reachAll: every column, as it returns values it wrote from masked
+	// ones (UPDATE users SET note = password RETURNING note).
+	reachAll
+	reaches
+)
+
+// masks reports whether r masks column f whole.
+func (r reach) masks(f field) bool {
+	return r == reachAll || r == reachUnnamed && f.table == 0
 }
 
-// derivesMasked reports whether a verdict's Derived holds a column m's
-// rules mask, or columns that cannot be told.
-func derivesMasked(m *mask.Masker, v classify.Verdict) bool {
-	for _, name := range v.Derived {
+// derives says which result columns statements of verdict v may fill from
+// a column a rule masks, or from columns that cannot be told.
+func (s *session) derives(v classify.Verdict) reach {
+	switch {
+	case s.cat == nil: // no column rules
+		return reachNone
+	case anyMasked(s.srv.cfg.Masker, v.Rewritten):
+		return reachAll
+	case anyMasked(s.srv.cfg.Masker, v.Derived):
+		return reachUnnamed
+	}
+	return reachNone
+}
+
+// anyMasked reports whether names (a verdict's Derived or Rewritten) hold
+// a column m's rules mask, or columns that cannot be told.
+func anyMasked(m *mask.Masker, names []string) bool {
+	for _, name := range names {
 		if name == classify.AnyColumn || m.Column(name) {
 			return true
 		}

@@ -25,7 +25,7 @@ func planSession(tb testing.TB, clock gateway.Clock) *session {
 		1: {}, 2: {masked: true}, 3: {},
 	}}})
 	srv := &Server{cfg: Config{Masker: m, Clock: clock}}
-	return &session{srv: srv, cat: cat, plans: map[string]*rowPlan{}}
+	return &session{srv: srv, cat: cat, plans: newPlans()}
 }
 
 func rowDescription(fields ...pgproto3.FieldDescription) []byte {

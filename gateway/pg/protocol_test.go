@@ -809,7 +809,7 @@ func TestAnswerOutOfStepEndsSession(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := fuzzSession(t, grants.AccessRead)
-			s.plans = map[string]*rowPlan{}
+			s.plans = newPlans()
 			var err error
 			for _, a := range tc.answers {
 				for _, k := range a.queue {
@@ -1094,7 +1094,7 @@ func TestChainedCommitGivesPortalsBack(t *testing.T) {
 // writes either way is dropped.
 func drivenSession(t *testing.T) (s *session, client func(...pgproto3.FrontendMessage), backend func(...pgproto3.BackendMessage)) {
 	s = fuzzSession(t, grants.AccessRead)
-	s.plans = map[string]*rowPlan{}
+	s.plans = newPlans()
 	s.epoch = 1
 	enc := func(m interface{ Encode([]byte) ([]byte, error) }) []byte { b, _ := m.Encode(nil); return b }
 	client = func(ms ...pgproto3.FrontendMessage) {

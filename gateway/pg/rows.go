@@ -63,9 +63,9 @@ type rowPlan struct {
 	// it was built from, to build it again once the schema changed.
 	gen    uint64
 	fields []field
-	// derived: the statement may compute result columns from masked
-	// ones, so each column that is no table's is masked whole.
-	derived bool
+	// derived: which columns the statement may fill from masked ones,
+	// masked whole.
+	derived reach
 }
 
 // field is a column of a RowDescription. table and attnum name the table
@@ -136,14 +136,14 @@ func textArray(oid uint32) bool {
 // newRowPlan decides each column's action. A column rule applies to the
 // name the result column carries and, through src (nil when no column is
 // a table's, or there are no rules), to the table column it comes from;
-// derived masks every column that is no table's (see classify.Verdict's
-// Derived).
-func newRowPlan(m *mask.Masker, fields []field, src []colSource, derived bool) *rowPlan {
+// derived masks the columns the statement may fill from masked ones (see
+// session.derives).
+func newRowPlan(m *mask.Masker, fields []field, src []colSource, derived reach) *rowPlan {
 	p := &rowPlan{cols: make([]column, len(fields)), derived: derived}
 	for i, f := range fields {
 		c := column{oid: f.oid, binary: f.format == 1}
 		switch {
-		case m.Column(f.name), src != nil && src[i].masked, derived && f.table == 0, c.binary && f.table != 0 && f.attnum == 0:
+		case m.Column(f.name), src != nil && src[i].masked, derived.masks(f), c.binary && f.table != 0 && f.attnum == 0:
 			// A whole row in binary is a record the detectors cannot read.
 			c.action = colWhole
 		case textLike(f.oid, c.binary), c.binary && f.oid == oidBytea:

@@ -66,7 +66,7 @@ func TestRowMasking(t *testing.T) {
 		{name: "ssn", oid: 23, format: 1},
 		{name: "doc", oid: oidJSONB, format: 1},
 		{name: "api_token", oid: oidJSON},
-	}, nil, false)
+	}, nil, reachNone)
 	rm := rowMasker{m: m}
 
 	clean := dataRow([]byte{0, 0, 0, 2}, []byte("no email"), nil, nil, []byte("\x01{}"), nil)
@@ -101,7 +101,7 @@ func TestBinaryTextArrayMasking(t *testing.T) {
 		arr = binary.BigEndian.AppendUint32(arr, uint32(len(s)))
 		arr = append(arr, s...)
 	}
-	plan := newRowPlan(m, []field{{name: "tags", oid: oidTextArr, format: 1}}, nil, false)
+	plan := newRowPlan(m, []field{{name: "tags", oid: oidTextArr, format: 1}}, nil, reachNone)
 	rm := rowMasker{m: m}
 	out, err := rm.mask(nil, dataRow(arr), plan)
 	require.NoError(t, err)
@@ -123,7 +123,7 @@ func TestBinaryTextArrayMasking(t *testing.T) {
 func TestMalformedDataRowIsAnError(t *testing.T) {
 	t.Parallel()
 	m := testMasker(t)
-	plan := newRowPlan(m, []field{{name: "a", oid: oidText}}, nil, false)
+	plan := newRowPlan(m, []field{{name: "a", oid: oidText}}, nil, reachNone)
 	rm := rowMasker{m: m}
 	bad := dataRow([]byte("abc"))
 	bad[8] = 0x7f // length far past the end
@@ -133,7 +133,7 @@ func TestMalformedDataRowIsAnError(t *testing.T) {
 
 func BenchmarkRowMasking(b *testing.B) {
 	m, _ := mask.New([]string{"password"})
-	plan := newRowPlan(m, []field{{name: "a", oid: oidText}, {name: "b", oid: oidText}, {name: "c", oid: oidText}, {name: "d", oid: oidText}, {name: "e", oid: oidText}}, nil, false)
+	plan := newRowPlan(m, []field{{name: "a", oid: oidText}, {name: "b", oid: oidText}, {name: "c", oid: oidText}, {name: "d", oid: oidText}, {name: "e", oid: oidText}}, nil, reachNone)
 	rm := rowMasker{m: m}
 	row := dataRow([]byte("0cc175b9c0f1b6a831c399e269772661"), []byte("plain text number 12345"), []byte("nothing here"), []byte("yyyyyyyyyyyyyyyyyyyy"), []byte("another value"))
 	dst := make([]byte, 0, 1024)

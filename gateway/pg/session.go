@@ -90,17 +90,16 @@ type session struct {
 	epoch uint64
 
 	// backend half
-	ur    *msgReader
-	cw    []byte
-	rm    rowMasker
-	plan  *rowPlan
-	plans map[string]*rowPlan
-	// derivedPlans are the plans of statements that may compute result
-	// columns from masked ones: the same description masks more there.
-	derivedPlans map[string]*rowPlan
-	rows         int64
-	sqlState     string
-	copyOut      bool
+	ur   *msgReader
+	cw   []byte
+	rm   rowMasker
+	plan *rowPlan
+	// plans are kept by how far the statement reaches from masked
+	// columns: the same description masks more there.
+	plans    [reaches]map[string]*rowPlan
+	rows     int64
+	sqlState string
+	copyOut  bool
 	// savepoints are the open transaction's, as the server confirmed them.
 	savepoints savepointList
 	// txPortals are the named portals bound in the open transaction.
@@ -170,8 +169,8 @@ func newSession(s *Server, c *client, upstream net.Conn, res config.Resource, g 
 		stmts:   map[string]*statement{},
 		portals: map[string]*portal{},
 		rm:      rowMasker{m: s.cfg.Masker},
-		plans:   map[string]*rowPlan{}, derivedPlans: map[string]*rowPlan{},
-		epoch: 1, // 0 in a portal means never
+		plans:   newPlans(),
+		epoch:   1, // 0 in a portal means never
 	}
 	sess.cr.readRaw(c.conn, &sess.stopping)
 	sess.ur.readRaw(upstream, &sess.stopping)
@@ -325,3 +324,12 @@ func (s *session) finish(reason string) {
 // reads counts the socket reads of both halves, the session's activity: a
 // session is idle when it stays the same for the idle timeout.
 func (s *session) reads() uint64 { return s.cr.reads.Load() + s.ur.reads.Load() }
+
+// newPlans returns empty plan caches, one per reach.
+func newPlans() [reaches]map[string]*rowPlan {
+	var p [reaches]map[string]*rowPlan
+	for i := range p {
+		p[i] = map[string]*rowPlan{}
+	}
+	return p
+}

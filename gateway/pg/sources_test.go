@@ -9,12 +9,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/stretchr/testify/require"
 
@@ -94,6 +96,11 @@ var derivedSecrets = []struct{ name, sql string }{
 	{"new column names", "SELECT p || '' FROM users AS u(i, e, n, p) WHERE i = 1"},
 	{"view of an expression", "SELECT p FROM computed_logins WHERE id = 1"},
 	{"returning", "UPDATE users SET note = note WHERE id = 1 RETURNING password || ''"},
+	{"function as a field", "SELECT u.to_jsonb->>'password' FROM users u WHERE id = 1"},
+	{"statistics", "SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'users' AND attname = 'password'"},
+	{"query as text", "SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', password) FROM users') LIMIT 1"},
+	{"returning what it wrote", "UPDATE users SET email = password WHERE id = 1 RETURNING email"},
+	{"returning what a CTE wrote", "WITH x AS (UPDATE users SET email = password WHERE id = 1 RETURNING email) SELECT email FROM x"},
 }
 
 // Column rules follow a value into what is computed from it: every result
@@ -103,7 +110,10 @@ var derivedSecrets = []struct{ name, sql string }{
 func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOpts{risky: "allow"})
-	_, err := h.target.Exec(context.Background(), "CREATE VIEW computed_logins AS SELECT id, lower(password) AS p, upper(email) AS e FROM users")
+	_, err := h.target.Exec(context.Background(), `
+		CREATE VIEW computed_logins AS SELECT id, lower(password) AS p, upper(email) AS e FROM users;
+		INSERT INTO users SELECT g, NULL, NULL, 'hunter2', NULL, NULL FROM generate_series(100, 120) g;
+		ANALYZE users`)
 	require.NoError(t, err)
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
@@ -131,10 +141,28 @@ func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 		var masked *int32
 		require.NoError(t, conn.QueryRow(ctx, "SELECT ssn + 0 FROM users WHERE id = 1", m.args...).Scan(&masked), m.name)
 		require.Nil(t, masked, "a computed non-text column becomes NULL (%s)", m.name)
+		var n int64
+		require.NoError(t, conn.QueryRow(ctx, "SELECT count(*) FROM users a JOIN users b USING (ssn)", m.args...).Scan(&n), m.name)
+		require.Equal(t, int64(1), n, "a join on a masked column derives nothing (%s)", m.name)
 		var e string
 		require.NoError(t, conn.QueryRow(ctx, "SELECT e FROM computed_logins WHERE id = 2", m.args...).Scan(&e), m.name)
 		require.Equal(t, "********", e, "a view's computed columns are masked with its definition (%s)", m.name)
 	}
+	// Values sent outside the rows cannot be masked there: refused.
+	for _, sql := range []string{
+		"SELECT set_config('application_name', password, false) FROM users WHERE id = 1",
+		"SELECT 1 FROM users WHERE id = 1 AND set_config('my.x', ssn::text, false) IS NOT NULL",
+		"SELECT pg_notify('c', u::text) FROM users u WHERE id = 1",
+	} {
+		_, err := conn.Exec(ctx, sql)
+		var pe *pgconn.PgError
+		require.True(t, errors.As(err, &pe), "%s: %v", sql, err)
+		require.Equal(t, "42501", pe.Code, sql)
+		require.Contains(t, pe.Message, "outside the result rows", sql)
+	}
+	_, err = conn.Exec(ctx, "SELECT pg_notify('c', note), set_config('application_name', 'tool', false) FROM users WHERE id = 2")
+	require.NoError(t, err, "values of clean columns may be sent")
+
 	var tok string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT api_token || '' AS t FROM users WHERE id = 1").Scan(&tok))
 	require.Equal(t, "********", tok)

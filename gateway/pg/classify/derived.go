@@ -30,9 +30,25 @@ import (
 // of a statement prepared or a cursor declared earlier (EXECUTE, FETCH).
 const AnyColumn = "*"
 
+// A data-modifying statement's RETURNING puts out the table's columns,
+// which the server names, with the values it just wrote into them: `UPDATE
+// users SET note = password RETURNING note` returns a password as
+// users.note. Rewritten lists the columns the written values (SET, the
+// INSERT's source, ON CONFLICT and MERGE actions) are computed from, when
+// the statement returns anything; the gateway masks every returned column
+// when one is masked.
+
+// Some functions send a value outside the result rows: set_config's value
+// comes back in a ParameterStatus message, or later from current_setting;
+// pg_notify's payload goes to every listener. Sent lists the columns their
+// arguments are computed from, wherever in the statement they are called.
+
 // derivation collects what reaches unnamed result columns.
 type derivation struct {
 	names []string
+	// written collects what the values of a returning write are
+	// computed from.
+	written *derivation
 	// single are one-part column references, which may instead name a
 	// relation's whole row; relations are the names of the statement's
 	// relations and aliases, to tell them apart at the end.
@@ -40,26 +56,46 @@ type derivation struct {
 	relations []string
 }
 
-// derivedOf returns the Derived of one statement.
-func derivedOf(stmt *pg_query.Node) []string {
-	d := &derivation{}
+// derivedOf returns the Derived, Rewritten and Sent of one statement;
+// sends are the arguments of its calls that send values (see funcCall).
+func derivedOf(stmt *pg_query.Node, sends []*pg_query.Node) (derived, rewritten, sent []string) {
+	d := &derivation{written: &derivation{}}
 	d.top(unwrap(stmt))
-	if len(d.single) == 0 {
-		return d.names
+	w, out := d.written, &derivation{}
+	for _, arg := range sends {
+		out.all(arg)
 	}
-	d.collectRelations(stmt)
-	for _, s := range d.single {
+	if len(d.single) > 0 || len(w.single) > 0 || len(out.single) > 0 {
+		d.collectRelations(stmt)
+		d.wholeRows(d)
+		d.wholeRows(w)
+		d.wholeRows(out)
+	}
+	return d.names, w.names, out.names
+}
+
+// wholeRows adds AnyColumn to x when a one-part reference it counted
+// names one of the statement's relations.
+func (d *derivation) wholeRows(x *derivation) {
+	for _, s := range x.single {
 		if slices.Contains(d.relations, s) {
-			d.add(AnyColumn)
+			x.add(AnyColumn)
 		}
 	}
-	return d.names
+}
+
+// writes counts what a statement that returns rows writes, into Rewritten.
+func (d *derivation) writes(returning []*pg_query.Node, parts ...proto.Message) {
+	if len(returning) == 0 {
+		return
+	}
+	for _, p := range parts {
+		d.written.all(p)
+	}
 }
 
 func (d *derivation) add(name string) {
-	if !slices.Contains(d.names, name) {
-		d.names = append(d.names, name)
-	}
+	d.names = appendNew(d.names, []string{name})
 }
 
 // top handles a statement whose results go to the client.
@@ -78,12 +114,15 @@ func (d *derivation) top(m proto.Message) {
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, false)
 	case *pg_query.InsertStmt:
 		d.returning(x.WithClause, nil, x.ReturningList)
+		d.writes(x.ReturningList, x.SelectStmt, x.OnConflictClause)
 	case *pg_query.UpdateStmt:
 		d.returning(x.WithClause, x.FromClause, x.ReturningList)
+		d.writes(x.ReturningList, nodes(x.TargetList))
 	case *pg_query.DeleteStmt:
 		d.returning(x.WithClause, x.UsingClause, x.ReturningList)
 	case *pg_query.MergeStmt:
 		d.returning(x.WithClause, []*pg_query.Node{x.SourceRelation}, x.ReturningList)
+		d.writes(x.ReturningList, nodes(x.MergeWhenClauses))
 	case *pg_query.CopyStmt:
 		if x.Query != nil {
 			d.top(unwrap(x.Query))
@@ -139,14 +178,17 @@ func (d *derivation) query(m proto.Message, setOp bool) {
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, setOp)
 	case *pg_query.InsertStmt:
 		d.all(nodes(x.ReturningList))
+		d.writes(x.ReturningList, x.SelectStmt, x.OnConflictClause)
 	case *pg_query.UpdateStmt:
 		d.all(nodes(x.ReturningList))
+		d.writes(x.ReturningList, nodes(x.TargetList))
 		d.clauses(x.WithClause, x.FromClause, nil, setOp)
 	case *pg_query.DeleteStmt:
 		d.all(nodes(x.ReturningList))
 		d.clauses(x.WithClause, x.UsingClause, nil, setOp)
 	case *pg_query.MergeStmt:
 		d.all(nodes(x.ReturningList))
+		d.writes(x.ReturningList, nodes(x.MergeWhenClauses))
 	default:
 		d.all(m)
 	}
@@ -178,15 +220,18 @@ func (d *derivation) fromItem(m proto.Message, setOp bool) {
 	}
 	switch x := m.(type) {
 	case *pg_query.RangeVar:
-		if x.Alias != nil && len(x.Alias.Colnames) > 0 {
-			d.add(AnyColumn) // users AS u(a, b, c, p): p is password
+		if x.Alias != nil && len(x.Alias.Colnames) > 0 || statistics(x.Relname) {
+			// users AS u(a, b, c, p): p is password.
+			d.add(AnyColumn)
 		}
 	case *pg_query.JoinExpr:
 		d.fromItem(unwrap(x.Larg), setOp)
 		d.fromItem(unwrap(x.Rarg), setOp)
-		// A FULL JOIN's merged columns are COALESCEs of both sides'.
-		for _, u := range x.UsingClause {
-			d.add(u.GetString_().GetSval())
+		if x.Jointype == pg_query.JoinType_JOIN_FULL {
+			// A FULL JOIN's merged columns are COALESCEs of both sides'.
+			for _, u := range x.UsingClause {
+				d.add(u.GetString_().GetSval())
+			}
 		}
 		if x.Alias != nil && len(x.Alias.Colnames) > 0 || x.IsNatural && x.Jointype == pg_query.JoinType_JOIN_FULL {
 			d.add(AnyColumn)
@@ -236,6 +281,9 @@ func (d *derivation) columnRef(x *pg_query.ColumnRef) {
 		return
 	}
 	name := last.GetString_().GetSval()
+	if rowFunction(x) {
+		d.add(AnyColumn)
+	}
 	d.add(name)
 	if len(x.Fields) == 1 && !slices.Contains(d.single, name) {
 		d.single = append(d.single, name)
@@ -266,7 +314,35 @@ func (d *derivation) collectRelations(m proto.Message) {
 // plainColumn reports whether n is a column reference, or a star, alone:
 // the server names the table column of what it puts out.
 func plainColumn(n *pg_query.Node) bool {
-	return n.GetColumnRef() != nil
+	c := n.GetColumnRef()
+	return c != nil && !rowFunction(c)
+}
+
+// rowFunction reports a reference `u.f` that may be the call f(u) of a
+// function of the whole row (`u.to_jsonb` is to_jsonb(u)): the built-in
+// functions whose one argument takes any row.
+func rowFunction(c *pg_query.ColumnRef) bool {
+	if len(c.Fields) < 2 {
+		return false
+	}
+	switch c.Fields[len(c.Fields)-1].GetString_().GetSval() {
+	case "to_json", "to_jsonb", "row_to_json", "json_build_array", "jsonb_build_array",
+		"json_build_object", "jsonb_build_object", "concat", "quote_literal", "quote_nullable",
+		"record_out", "record_send", "any_out", "anyelement_out", "anynonarray_out",
+		"anycompatible_out", "anycompatiblenonarray_out", "hash_record", "hstore", "populate_record":
+		return true
+	}
+	return false
+}
+
+// statistics reports the catalogs that hold sample values of every
+// column: pg_stats shows a masked column's most common values.
+func statistics(relname string) bool {
+	switch relname {
+	case "pg_stats", "pg_stats_ext", "pg_stats_ext_exprs", "pg_statistic", "pg_statistic_ext_data":
+		return true
+	}
+	return false
 }
 
 // star reports whether n is `*` or `t.*`.
@@ -305,6 +381,8 @@ func nodes(list []*pg_query.Node) proto.Message {
 // queries given as text.
 func readsTables(x *pg_query.FuncCall) bool {
 	switch _, name := funcName(x.Funcname); name {
+	case "ts_stat", "ts_rewrite":
+		return true // they run a query given as text
 	case "table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
 		"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
 		"cursor_to_xml", "cursor_to_xmlschema",

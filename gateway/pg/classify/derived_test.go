@@ -48,6 +48,12 @@ func TestDerived(t *testing.T) {
 		{"SELECT table_to_xml('users', true, false, '')", []string{AnyColumn}},
 		{"SELECT ssn AS n FROM users a FULL JOIN people b USING (ssn)", []string{"ssn"}},
 		{"SELECT * FROM users NATURAL FULL JOIN people", []string{AnyColumn}},
+		{"SELECT count(*) FROM users a JOIN users b USING (ssn)", nil},
+		{"SELECT u.to_jsonb->>'password' FROM users u", []string{"to_jsonb", AnyColumn}},
+		{"SELECT u.concat FROM users u", []string{"concat", AnyColumn}},
+		{"SELECT u.id, u.password FROM users u", nil},
+		{"SELECT most_common_vals FROM pg_stats WHERE tablename = 'users'", []string{AnyColumn}},
+		{"SELECT word FROM ts_stat('SELECT to_tsvector(password) FROM users')", []string{AnyColumn}},
 		{"EXECUTE p", []string{AnyColumn}},
 		{"FETCH 10 FROM c", []string{AnyColumn}},
 		{"SELECT 1; SELECT password || '' FROM users; SELECT email || '' FROM users", []string{"password", "email"}},
@@ -63,4 +69,48 @@ func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s
+}
+
+func TestRewritten(t *testing.T) {
+	t.Parallel()
+	c := New(Options{CacheSize: -1})
+	for _, tc := range []struct {
+		sql  string
+		want []string
+	}{
+		{"UPDATE users SET note = password WHERE id = 1", nil},
+		{"UPDATE users SET note = password WHERE id = 1 RETURNING note", []string{"password"}},
+		{"UPDATE users SET note = $1 WHERE password = 'x' RETURNING id", nil},
+		{"INSERT INTO users (id, note) SELECT id + 100, ssn::text FROM users RETURNING note", []string{"id", "ssn"}},
+		{"INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET email = users.password RETURNING email", []string{"password"}},
+		{"INSERT INTO users SELECT * FROM users_old RETURNING id", []string{AnyColumn}},
+		{"WITH x AS (UPDATE users SET note = ssn::text RETURNING note) SELECT note FROM x", []string{"ssn"}},
+		{"MERGE INTO users u USING users s ON u.id = s.id WHEN MATCHED THEN UPDATE SET note = s.password RETURNING u.note", []string{"password"}},
+	} {
+		got := c.Classify(tc.sql).Rewritten
+		if !slices.Equal(sorted(got), sorted(tc.want)) {
+			t.Errorf("%s: Rewritten = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestSent(t *testing.T) {
+	t.Parallel()
+	c := New(Options{CacheSize: -1})
+	for _, tc := range []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT set_config('application_name', 'x', false)", nil},
+		{"SELECT set_config('application_name', password, false) FROM users", []string{"password"}},
+		{"SELECT 1 FROM users WHERE set_config('my.x', ssn::text, false) IS NOT NULL", []string{"ssn"}},
+		{"SELECT pg_notify('c', u::text) FROM users u", []string{"u", AnyColumn}},
+		{"SELECT pg_notify(note, (SELECT password FROM users LIMIT 1)) FROM users", []string{"note", "password"}},
+		{"NOTIFY c, 'x'", nil},
+	} {
+		got := c.Classify(tc.sql).Sent
+		if !slices.Equal(sorted(got), sorted(tc.want)) {
+			t.Errorf("%s: Sent = %q, want %q", tc.sql, got, tc.want)
+		}
+	}
 }

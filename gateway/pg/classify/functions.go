@@ -109,6 +109,11 @@ func (w *walker) funcCall(x *pg_query.FuncCall) {
 	switch {
 	case name == "set_config":
 		w.setConfig(x.Args)
+		if len(x.Args) >= 2 {
+			w.sends = append(w.sends, x.Args[1])
+		}
+	case name == "pg_notify":
+		w.sends = append(w.sends, x.Args...)
 	case strings.HasPrefix(name, "dblink"):
 		// Runs SQL on another server, which may do anything there.
 		w.v.Write = true

@@ -18,6 +18,12 @@ type Verdict struct {
 	// for; AnyColumn stands for columns that cannot be named. See
 	// derived.go.
 	Derived []string
+	// Rewritten are the columns the values a data-modifying statement
+	// writes, and returns with RETURNING, are computed from.
+	Rewritten []string
+	// Sent are the columns the values it sends outside the result rows
+	// (set_config, pg_notify) are computed from.
+	Sent []string
 }
 
 // PortalOp is a statement that drops portals, or marks which ones a later
@@ -85,6 +91,8 @@ func (v Verdict) clone() Verdict {
 	v.Renames = slices.Clone(v.Renames)
 	v.Portals = slices.Clone(v.Portals)
 	v.Derived = slices.Clone(v.Derived)
+	v.Rewritten = slices.Clone(v.Rewritten)
+	v.Sent = slices.Clone(v.Sent)
 	return v
 }
 
@@ -98,5 +106,7 @@ func (v Verdict) shared() Verdict {
 	v.Renames = slices.Clip(v.Renames)
 	v.Portals = slices.Clip(v.Portals)
 	v.Derived = slices.Clip(v.Derived)
+	v.Rewritten = slices.Clip(v.Rewritten)
+	v.Sent = slices.Clip(v.Sent)
 	return v
 }

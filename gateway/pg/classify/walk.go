@@ -14,6 +14,9 @@ type walker struct {
 	v       Verdict
 	ops     []sessionOp
 	literal bool // looked at the value of a constant or parameter
+	// sends are the arguments of the statement's calls that send values
+	// outside the result rows (derived.go).
+	sends []*pg_query.Node
 }
 
 func walkTree(tree *pg_query.ParseResult) *analysis {
@@ -23,14 +26,24 @@ func walkTree(tree *pg_query.ParseResult) *analysis {
 			continue
 		}
 		w.v.Kinds = append(w.v.Kinds, tag(raw.Stmt))
-		for _, name := range derivedOf(raw.Stmt) {
-			if !slices.Contains(w.v.Derived, name) {
-				w.v.Derived = append(w.v.Derived, name)
-			}
-		}
 		w.walk(raw.Stmt)
+		derived, rewritten, sent := derivedOf(raw.Stmt, w.sends)
+		w.sends = w.sends[:0]
+		w.v.Derived = appendNew(w.v.Derived, derived)
+		w.v.Rewritten = appendNew(w.v.Rewritten, rewritten)
+		w.v.Sent = appendNew(w.v.Sent, sent)
 	}
 	return &analysis{verdict: w.v.shared(), ops: w.ops, literal: w.literal}
+}
+
+// appendNew appends the names of add that list does not hold yet.
+func appendNew(list, add []string) []string {
+	for _, name := range add {
+		if !slices.Contains(list, name) {
+			list = append(list, name)
+		}
+	}
+	return list
 }
 
 // walk visits m and, unless the visit handled them itself, all its children.

@@ -101,6 +101,8 @@ var derivedSecrets = []struct{ name, sql string }{
 	{"query as text", "SELECT word FROM ts_stat('SELECT to_tsvector(''simple'', password) FROM users') LIMIT 1"},
 	{"returning what it wrote", "UPDATE users SET email = password WHERE id = 1 RETURNING email"},
 	{"returning what a CTE wrote", "WITH x AS (UPDATE users SET email = password WHERE id = 1 RETURNING email) SELECT email FROM x"},
+	{"returning what came from FROM", "UPDATE users SET email = s.p FROM (SELECT id, password AS p FROM users) s WHERE users.id = s.id AND users.id = 1 RETURNING users.email"},
+	{"aggregate as a field", "SELECT u.array_agg::text FROM users u WHERE id = 1"},
 }
 
 // Column rules follow a value into what is computed from it: every result
@@ -162,6 +164,31 @@ func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 	}
 	_, err = conn.Exec(ctx, "SELECT pg_notify('c', note), set_config('application_name', 'tool', false) FROM users WHERE id = 2")
 	require.NoError(t, err, "values of clean columns may be sent")
+	for _, sql := range []string{
+		"WITH c AS (SELECT password AS p FROM users WHERE id = 1) SELECT set_config('my.a', p, false) IS NULL FROM c",
+		"PREPARE sends AS SELECT set_config('my.q', password, false) FROM users WHERE id = 1",
+	} {
+		_, err := conn.Exec(ctx, sql)
+		var pe *pgconn.PgError
+		require.True(t, errors.As(err, &pe), "%s: %v", sql, err)
+		require.Equal(t, "42501", pe.Code, sql)
+	}
+
+	// What SQL PREPARE holds is followed when it is executed, by EXECUTE
+	// or by a protocol Bind of its name.
+	for i, m := range modes {
+		name := fmt.Sprintf("rewrite%d", i)
+		_, err := conn.Exec(ctx, "PREPARE "+name+" AS UPDATE users SET email = password WHERE id = 1 RETURNING email")
+		require.NoError(t, err)
+		var v string
+		require.NoError(t, conn.QueryRow(ctx, "EXECUTE "+name, m.args...).Scan(&v), m.name)
+		require.Equal(t, "********", v, "EXECUTE of a prepared rewrite (%s)", m.name)
+	}
+	_, err = conn.Exec(ctx, "PREPARE derived_q AS SELECT password || '' FROM users WHERE id = 1")
+	require.NoError(t, err)
+	res := conn.PgConn().ExecPrepared(ctx, "derived_q", nil, nil, nil).Read()
+	require.NoError(t, res.Err)
+	require.Equal(t, "********", string(res.Rows[0][0]), "a protocol Bind of a name from SQL PREPARE")
 
 	var tok string
 	require.NoError(t, conn.QueryRow(ctx, "SELECT api_token || '' AS t FROM users WHERE id = 1").Scan(&tok))

@@ -59,11 +59,19 @@ type derivation struct {
 // derivedOf returns the Derived, Rewritten and Sent of one statement;
 // sends are the arguments of its calls that send values (see funcCall).
 func derivedOf(stmt *pg_query.Node, sends []*pg_query.Node) (derived, rewritten, sent []string) {
-	d := &derivation{written: &derivation{}}
+	w := &derivation{}
+	w.written = w // what a write's own CTEs write counts as written too
+	d := &derivation{written: w}
 	d.top(unwrap(stmt))
-	w, out := d.written, &derivation{}
+	out := &derivation{}
 	for _, arg := range sends {
 		out.all(arg)
+	}
+	if len(out.names) > 0 {
+		// A computed value sent may come through a CTE, a subquery or
+		// new column names: whatever those bring in counts.
+		out.names = appendNew(out.names, d.names)
+		out.single = appendNew(out.single, d.single)
 	}
 	if len(d.single) > 0 || len(w.single) > 0 || len(out.single) > 0 {
 		d.collectRelations(stmt)
@@ -84,14 +92,17 @@ func (d *derivation) wholeRows(x *derivation) {
 	}
 }
 
-// writes counts what a statement that returns rows writes, into Rewritten.
-func (d *derivation) writes(returning []*pg_query.Node, parts ...proto.Message) {
+// writes counts what a statement that returns rows writes, into
+// Rewritten: parts, and what its CTEs and FROM items bring in, which the
+// written values may come from.
+func (d *derivation) writes(returning []*pg_query.Node, with *pg_query.WithClause, from []*pg_query.Node, parts ...proto.Message) {
 	if len(returning) == 0 {
 		return
 	}
 	for _, p := range parts {
 		d.written.all(p)
 	}
+	d.written.clauses(with, from, nil, false)
 }
 
 func (d *derivation) add(name string) {
@@ -114,15 +125,15 @@ func (d *derivation) top(m proto.Message) {
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, false)
 	case *pg_query.InsertStmt:
 		d.returning(x.WithClause, nil, x.ReturningList)
-		d.writes(x.ReturningList, x.SelectStmt, x.OnConflictClause)
+		d.writes(x.ReturningList, x.WithClause, nil, x.SelectStmt, x.OnConflictClause)
 	case *pg_query.UpdateStmt:
 		d.returning(x.WithClause, x.FromClause, x.ReturningList)
-		d.writes(x.ReturningList, nodes(x.TargetList))
+		d.writes(x.ReturningList, x.WithClause, x.FromClause, nodes(x.TargetList))
 	case *pg_query.DeleteStmt:
 		d.returning(x.WithClause, x.UsingClause, x.ReturningList)
 	case *pg_query.MergeStmt:
 		d.returning(x.WithClause, []*pg_query.Node{x.SourceRelation}, x.ReturningList)
-		d.writes(x.ReturningList, nodes(x.MergeWhenClauses))
+		d.writes(x.ReturningList, x.WithClause, []*pg_query.Node{x.SourceRelation}, nodes(x.MergeWhenClauses))
 	case *pg_query.CopyStmt:
 		if x.Query != nil {
 			d.top(unwrap(x.Query))
@@ -178,17 +189,17 @@ func (d *derivation) query(m proto.Message, setOp bool) {
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, setOp)
 	case *pg_query.InsertStmt:
 		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, x.SelectStmt, x.OnConflictClause)
+		d.writes(x.ReturningList, x.WithClause, nil, x.SelectStmt, x.OnConflictClause)
 	case *pg_query.UpdateStmt:
 		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, nodes(x.TargetList))
+		d.writes(x.ReturningList, x.WithClause, x.FromClause, nodes(x.TargetList))
 		d.clauses(x.WithClause, x.FromClause, nil, setOp)
 	case *pg_query.DeleteStmt:
 		d.all(nodes(x.ReturningList))
 		d.clauses(x.WithClause, x.UsingClause, nil, setOp)
 	case *pg_query.MergeStmt:
 		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, nodes(x.MergeWhenClauses))
+		d.writes(x.ReturningList, x.WithClause, []*pg_query.Node{x.SourceRelation}, nodes(x.MergeWhenClauses))
 	default:
 		d.all(m)
 	}
@@ -326,7 +337,8 @@ func rowFunction(c *pg_query.ColumnRef) bool {
 		return false
 	}
 	switch c.Fields[len(c.Fields)-1].GetString_().GetSval() {
-	case "to_json", "to_jsonb", "row_to_json", "json_build_array", "jsonb_build_array",
+	case "array_agg", "json_agg", "jsonb_agg", "json_agg_strict", "jsonb_agg_strict", "any_value",
+		"to_json", "to_jsonb", "row_to_json", "json_build_array", "jsonb_build_array",
 		"json_build_object", "jsonb_build_object", "concat", "quote_literal", "quote_nullable",
 		"record_out", "record_send", "any_out", "anyelement_out", "anynonarray_out",
 		"anycompatible_out", "anycompatiblenonarray_out", "hash_record", "hstore", "populate_record":

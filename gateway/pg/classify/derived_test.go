@@ -51,6 +51,7 @@ func TestDerived(t *testing.T) {
 		{"SELECT count(*) FROM users a JOIN users b USING (ssn)", nil},
 		{"SELECT u.to_jsonb->>'password' FROM users u", []string{"to_jsonb", AnyColumn}},
 		{"SELECT u.concat FROM users u", []string{"concat", AnyColumn}},
+		{"SELECT u.array_agg FROM users u", []string{"array_agg", AnyColumn}},
 		{"SELECT u.id, u.password FROM users u", nil},
 		{"SELECT most_common_vals FROM pg_stats WHERE tablename = 'users'", []string{AnyColumn}},
 		{"SELECT word FROM ts_stat('SELECT to_tsvector(password) FROM users')", []string{AnyColumn}},
@@ -86,6 +87,10 @@ func TestRewritten(t *testing.T) {
 		{"INSERT INTO users SELECT * FROM users_old RETURNING id", []string{AnyColumn}},
 		{"WITH x AS (UPDATE users SET note = ssn::text RETURNING note) SELECT note FROM x", []string{"ssn"}},
 		{"MERGE INTO users u USING users s ON u.id = s.id WHEN MATCHED THEN UPDATE SET note = s.password RETURNING u.note", []string{"password"}},
+		{"UPDATE users SET email = s.p FROM (SELECT id, password AS p FROM users) s WHERE users.id = s.id RETURNING users.email", []string{"id", "p", "password"}},
+		{"WITH s AS (SELECT password AS p FROM users) UPDATE users SET email = (SELECT p FROM s) RETURNING email", []string{"p", "password"}},
+		{"WITH s AS (SELECT password AS p FROM users) INSERT INTO users (id, email) SELECT 77, p FROM s RETURNING email", []string{"p", "password"}},
+		{"PREPARE q AS UPDATE users SET email = password RETURNING email; EXECUTE q", []string{"password"}},
 	} {
 		got := c.Classify(tc.sql).Rewritten
 		if !slices.Equal(sorted(got), sorted(tc.want)) {
@@ -107,6 +112,10 @@ func TestSent(t *testing.T) {
 		{"SELECT pg_notify('c', u::text) FROM users u", []string{"u", AnyColumn}},
 		{"SELECT pg_notify(note, (SELECT password FROM users LIMIT 1)) FROM users", []string{"note", "password"}},
 		{"NOTIFY c, 'x'", nil},
+		{"WITH c AS (SELECT password AS p FROM users) SELECT set_config('my.a', p, false) FROM c", []string{"p", "password"}},
+		{"SELECT set_config('my.a', p, false) FROM users AS u(i, e, n, p)", []string{"p", AnyColumn}},
+		{"SELECT pg_notify('c', 'x') FROM (SELECT password FROM users) s", nil},
+		{"PREPARE q AS SELECT set_config('my.q', password, false) FROM users", []string{"password"}},
 	} {
 		got := c.Classify(tc.sql).Sent
 		if !slices.Equal(sorted(got), sorted(tc.want)) {

@@ -60,6 +60,9 @@ func (v *Verdict) merge(o Verdict) {
 	for _, r := range o.Reasons {
 		v.reason(r)
 	}
+	v.Derived = appendNew(v.Derived, o.Derived)
+	v.Rewritten = appendNew(v.Rewritten, o.Rewritten)
+	v.Sent = appendNew(v.Sent, o.Sent)
 }
 
 // maxReasons bounds the reasons kept: a text of thousands of statements

@@ -36,8 +36,10 @@ func walkTree(tree *pg_query.ParseResult) *analysis {
 	return &analysis{verdict: w.v.shared(), ops: w.ops, literal: w.literal}
 }
 
-// appendNew appends the names of add that list does not hold yet.
+// appendNew appends the names of add that list does not hold yet. It
+// never writes into list's spare room, which a cached verdict may share.
 func appendNew(list, add []string) []string {
+	list = slices.Clip(list)
 	for _, name := range add {
 		if !slices.Contains(list, name) {
 			list = append(list, name)
@@ -199,6 +201,7 @@ func (w *walker) prepare(x *pg_query.PrepareStmt) {
 	inner := &walker{}
 	if x.Query != nil {
 		inner.walk(x.Query)
+		inner.v.Derived, inner.v.Rewritten, inner.v.Sent = derivedOf(x.Query, inner.sends)
 	}
 	w.literal = w.literal || inner.literal
 	if len(inner.ops) > 0 {

@@ -36,6 +36,25 @@ var renamedSecrets = []struct{ name, sql string }{
 	{"view under an alias", "SELECT l.pw AS anything FROM logins l WHERE id = 1"},
 }
 
+// queryMode is a way pgx sends a query: its name and QueryRow arguments.
+type queryMode struct {
+	name string
+	args []any
+}
+
+// requireQueriesMasked checks that each query returns its one text value masked
+// whole, in each mode.
+func requireQueriesMasked(t *testing.T, conn *pgx.Conn, queries []struct{ name, sql string }, modes []queryMode) {
+	t.Helper()
+	for _, q := range queries {
+		for _, m := range modes {
+			var v string
+			require.NoError(t, conn.QueryRow(context.Background(), q.sql, m.args...).Scan(&v), "%s, %s", q.name, m.name)
+			require.Equal(t, "********", v, "%s, %s", q.name, m.name)
+		}
+	}
+}
+
 func seedViews(t *testing.T, h *harness) {
 	t.Helper()
 	_, err := h.target.Exec(context.Background(), `
@@ -52,21 +71,12 @@ func TestColumnRulesFollowTheSourceColumn(t *testing.T) {
 	conn := h.connect(bob)
 	ctx := context.Background()
 
-	modes := []struct {
-		name string
-		args []any
-	}{
+	modes := []queryMode{
 		{"simple protocol", []any{pgx.QueryExecModeSimpleProtocol}},
 		{"extended, text", []any{pgx.QueryResultFormats{pgx.TextFormatCode}}},
 		{"extended, binary", []any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}},
 	}
-	for _, q := range renamedSecrets {
-		for _, m := range modes {
-			var v string
-			require.NoError(t, conn.QueryRow(ctx, q.sql, m.args...).Scan(&v), "%s, %s", q.name, m.name)
-			require.Equal(t, "********", v, "%s, %s", q.name, m.name)
-		}
-	}
+	requireQueriesMasked(t, conn, renamedSecrets, modes)
 	for _, m := range modes {
 		var ssn *int32
 		require.NoError(t, conn.QueryRow(ctx, "SELECT ssn AS n FROM users WHERE id = 1", m.args...).Scan(&ssn), m.name)
@@ -120,21 +130,12 @@ func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 	h.grant(bob, grants.AccessWrite, time.Hour)
 	conn := h.connect(bob)
 	ctx := context.Background()
-	modes := []struct {
-		name string
-		args []any
-	}{
+	modes := []queryMode{
 		{"simple protocol", []any{pgx.QueryExecModeSimpleProtocol}},
 		{"extended, cached", []any{pgx.QueryExecModeCacheStatement}},
 		{"extended, binary", []any{pgx.QueryResultFormats{pgx.BinaryFormatCode}}},
 	}
-	for _, q := range derivedSecrets {
-		for _, m := range modes {
-			var v string
-			require.NoError(t, conn.QueryRow(ctx, q.sql, m.args...).Scan(&v), "%s, %s", q.name, m.name)
-			require.Equal(t, "********", v, "%s, %s", q.name, m.name)
-		}
-	}
+	requireQueriesMasked(t, conn, derivedSecrets, modes)
 	for _, m := range modes {
 		var id int32
 		var note, email string

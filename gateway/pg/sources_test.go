@@ -156,6 +156,8 @@ func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 		"SELECT set_config('application_name', password, false) FROM users WHERE id = 1",
 		"SELECT 1 FROM users WHERE id = 1 AND set_config('my.x', ssn::text, false) IS NOT NULL",
 		"SELECT pg_notify('c', u::text) FROM users u WHERE id = 1",
+		"WITH c AS (SELECT password AS p FROM users WHERE id = 1) SELECT set_config('my.a', p, false) IS NULL FROM c",
+		"PREPARE sends AS SELECT set_config('my.q', password, false) FROM users WHERE id = 1",
 	} {
 		_, err := conn.Exec(ctx, sql)
 		var pe *pgconn.PgError
@@ -165,15 +167,6 @@ func TestColumnRulesFollowDerivedColumns(t *testing.T) {
 	}
 	_, err = conn.Exec(ctx, "SELECT pg_notify('c', note), set_config('application_name', 'tool', false) FROM users WHERE id = 2")
 	require.NoError(t, err, "values of clean columns may be sent")
-	for _, sql := range []string{
-		"WITH c AS (SELECT password AS p FROM users WHERE id = 1) SELECT set_config('my.a', p, false) IS NULL FROM c",
-		"PREPARE sends AS SELECT set_config('my.q', password, false) FROM users WHERE id = 1",
-	} {
-		_, err := conn.Exec(ctx, sql)
-		var pe *pgconn.PgError
-		require.True(t, errors.As(err, &pe), "%s: %v", sql, err)
-		require.Equal(t, "42501", pe.Code, sql)
-	}
 
 	// What SQL PREPARE holds is followed when it is executed, by EXECUTE
 	// or by a protocol Bind of its name.

@@ -178,11 +178,10 @@ func hideUnsentTail(v []byte, stmt string) ([]byte, bool) {
 	if i < 0 {
 		return v, false
 	}
-	tail := v[i+2:]
-	if bytes.Equal(tail, []byte(hiddenValue)) || strings.Contains(stmt, string(tail)) {
+	if strings.Contains(stmt, string(v[i+2:])) {
 		return v, false
 	}
-	return hideSpan(v, i+2, len(v)), true
+	return hideAfterColon(v)
 }
 
 // hideQuoted hides everything between the first and the last double

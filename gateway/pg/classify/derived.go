@@ -92,25 +92,56 @@ func (d *derivation) wholeRows(x *derivation) {
 	}
 }
 
-// writes counts what a statement that returns rows writes, into
-// Rewritten: parts, and what its CTEs and FROM items bring in, which the
-// written values may come from.
-func (d *derivation) writes(returning []*pg_query.Node, with *pg_query.WithClause, from []*pg_query.Node, parts ...proto.Message) {
-	if len(returning) == 0 {
-		return
+// dml handles a data-modifying statement, and reports whether m is one.
+// Its RETURNING is a target list, where a plain column is left out when
+// outer (the server names it); what it writes (parts, and what its CTEs
+// and FROM items bring in, which the written values may come from) counts
+// into Rewritten when it returns anything.
+func (d *derivation) dml(m proto.Message, outer, setOp bool) bool {
+	var with *pg_query.WithClause
+	var from, returning []*pg_query.Node
+	var parts []proto.Message
+	switch x := m.(type) {
+	case *pg_query.InsertStmt:
+		with, returning, parts = x.WithClause, x.ReturningList, []proto.Message{x.SelectStmt, x.OnConflictClause}
+	case *pg_query.UpdateStmt:
+		with, from, returning, parts = x.WithClause, x.FromClause, x.ReturningList, []proto.Message{nodes(x.TargetList)}
+	case *pg_query.DeleteStmt:
+		with, from, returning = x.WithClause, x.UsingClause, x.ReturningList
+	case *pg_query.MergeStmt:
+		with, from, returning, parts = x.WithClause, []*pg_query.Node{x.SourceRelation}, x.ReturningList, []proto.Message{nodes(x.MergeWhenClauses)}
+	default:
+		return false
 	}
-	for _, p := range parts {
-		d.written.all(p)
+	if outer && len(returning) == 0 {
+		return true
 	}
-	d.written.clauses(with, from, nil, false)
+	for _, t := range returning {
+		if rt := t.GetResTarget(); rt != nil && !(outer && plainColumn(rt.Val)) {
+			d.all(rt.Val)
+		}
+	}
+	d.clauses(with, from, nil, setOp)
+	if len(returning) > 0 && parts != nil { // a DELETE writes nothing
+		for _, p := range parts {
+			d.written.all(p)
+		}
+		d.written.clauses(with, from, nil, false)
+	}
+	return true
 }
 
 func (d *derivation) add(name string) {
-	d.names = appendNew(d.names, []string{name})
+	if !slices.Contains(d.names, name) {
+		d.names = append(d.names, name)
+	}
 }
 
 // top handles a statement whose results go to the client.
 func (d *derivation) top(m proto.Message) {
+	if d.dml(m, true, false) {
+		return
+	}
 	switch x := m.(type) {
 	case *pg_query.SelectStmt:
 		if x.Larg != nil || x.Rarg != nil {
@@ -123,17 +154,6 @@ func (d *derivation) top(m proto.Message) {
 			}
 		}
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, false)
-	case *pg_query.InsertStmt:
-		d.returning(x.WithClause, nil, x.ReturningList)
-		d.writes(x.ReturningList, x.WithClause, nil, x.SelectStmt, x.OnConflictClause)
-	case *pg_query.UpdateStmt:
-		d.returning(x.WithClause, x.FromClause, x.ReturningList)
-		d.writes(x.ReturningList, x.WithClause, x.FromClause, nodes(x.TargetList))
-	case *pg_query.DeleteStmt:
-		d.returning(x.WithClause, x.UsingClause, x.ReturningList)
-	case *pg_query.MergeStmt:
-		d.returning(x.WithClause, []*pg_query.Node{x.SourceRelation}, x.ReturningList)
-		d.writes(x.ReturningList, x.WithClause, []*pg_query.Node{x.SourceRelation}, nodes(x.MergeWhenClauses))
 	case *pg_query.CopyStmt:
 		if x.Query != nil {
 			d.top(unwrap(x.Query))
@@ -143,25 +163,11 @@ func (d *derivation) top(m proto.Message) {
 	}
 }
 
-// returning handles a data-modifying statement's RETURNING as an outermost
-// target list.
-func (d *derivation) returning(with *pg_query.WithClause, from, list []*pg_query.Node) {
-	if len(list) == 0 {
-		return
-	}
-	for _, t := range list {
-		if rt := t.GetResTarget(); rt != nil && !plainColumn(rt.Val) {
-			d.all(rt.Val)
-		}
-	}
-	d.clauses(with, from, nil, false)
-}
-
 // query handles a query whose every output column can reach a result: a
 // subquery, a CTE, an arm of a set operation (setOp, where a star too is
 // unnamed).
 func (d *derivation) query(m proto.Message, setOp bool) {
-	if m == nil || reflect.ValueOf(m).IsNil() {
+	if m == nil || reflect.ValueOf(m).IsNil() || d.dml(m, false, setOp) {
 		return
 	}
 	switch x := m.(type) {
@@ -187,19 +193,6 @@ func (d *derivation) query(m proto.Message, setOp bool) {
 			}
 		}
 		d.clauses(x.WithClause, x.FromClause, x.ValuesLists, setOp)
-	case *pg_query.InsertStmt:
-		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, x.WithClause, nil, x.SelectStmt, x.OnConflictClause)
-	case *pg_query.UpdateStmt:
-		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, x.WithClause, x.FromClause, nodes(x.TargetList))
-		d.clauses(x.WithClause, x.FromClause, nil, setOp)
-	case *pg_query.DeleteStmt:
-		d.all(nodes(x.ReturningList))
-		d.clauses(x.WithClause, x.UsingClause, nil, setOp)
-	case *pg_query.MergeStmt:
-		d.all(nodes(x.ReturningList))
-		d.writes(x.ReturningList, x.WithClause, []*pg_query.Node{x.SourceRelation}, nodes(x.MergeWhenClauses))
 	default:
 		d.all(m)
 	}

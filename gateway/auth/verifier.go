@@ -94,7 +94,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 	}
 	// The key set outlives ctx: it only carries the HTTP client.
 	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), cfg.HTTPClient), jwksURL)
-	tokens := oidc.NewVerifier(cfg.Issuer, fetchWatch{keys}, &oidc.Config{
+	tokens := oidc.NewVerifier(cfg.Issuer, &fetchWatch{keys: keys}, &oidc.Config{
 		ClientID:             cfg.Audience,
 		SupportedSigningAlgs: signingAlgs,
 		Now:                  cfg.Now,
